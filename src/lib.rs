@@ -1,0 +1,5 @@
+//! deploy-gate: answers "may I deploy now?" from deploy windows and team risk.
+#![forbid(unsafe_code)]
+
+pub mod policy;
+pub mod schedule;

@@ -1,0 +1,100 @@
+//! The decision engine, pure: windows, teams, policy and overrides in, a
+//! `Decision` out. It takes the instant as an argument and knows nothing of
+//! HTTP or storage.
+
+mod decision;
+mod override_;
+mod selector;
+mod target;
+mod team;
+mod window;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub use decision::{Code, Decision, OverrideRef, Reason, decide};
+pub use override_::Override;
+pub use selector::{Pattern, Selector};
+pub use target::{Name, Target};
+pub use team::{Action, EnvironmentPolicy, Status, Team, TeamSpec};
+pub use window::{Kind, Source, Window, WindowSpec};
+
+/// Everything a decision reads, compiled once per config load.
+#[derive(Debug, Default)]
+pub struct Rules {
+    windows: Vec<Arc<Window>>,
+    by_id: HashMap<String, usize>,
+    /// Windows whose team selector lists only literal names, by name.
+    by_team: HashMap<String, Vec<usize>>,
+    /// Windows with a team pattern (or none): checked for every target.
+    any_team: Vec<usize>,
+    teams: HashMap<String, Arc<Team>>,
+    team_order: Vec<String>,
+    environments: HashMap<String, EnvironmentPolicy>,
+}
+
+impl Rules {
+    /// Windows and teams must already be unique by id and name.
+    pub fn new(
+        windows: Vec<Arc<Window>>,
+        teams: Vec<Arc<Team>>,
+        environments: HashMap<String, EnvironmentPolicy>,
+    ) -> Rules {
+        let mut rules = Rules { environments, ..Rules::default() };
+        for (i, w) in windows.iter().enumerate() {
+            rules.by_id.insert(w.id().to_string(), i);
+            match w.teams.literals() {
+                Some(names) => {
+                    for name in names {
+                        rules.by_team.entry(name.to_string()).or_default().push(i);
+                    }
+                }
+                None => rules.any_team.push(i),
+            }
+        }
+        rules.windows = windows;
+        let mut names: Vec<String> = teams.iter().map(|t| t.name.to_string()).collect();
+        names.sort();
+        rules.team_order = names;
+        rules.teams = teams.into_iter().map(|t| (t.name.to_string(), t)).collect();
+        rules
+    }
+
+    pub fn windows(&self) -> &[Arc<Window>] {
+        &self.windows
+    }
+
+    pub fn window(&self, id: &str) -> Option<&Arc<Window>> {
+        self.by_id.get(id).map(|&i| &self.windows[i])
+    }
+
+    /// Windows that apply to `target`, in config order.
+    pub fn windows_for(&self, target: &Target) -> Vec<&Window> {
+        let literal = self.by_team.get(target.team.as_str()).map(Vec::as_slice).unwrap_or_default();
+        let mut picked: Vec<usize> = literal.iter().chain(&self.any_team).copied().collect();
+        picked.sort_unstable();
+        picked.dedup();
+        picked.into_iter().map(|i| &*self.windows[i]).filter(|w| w.applies_to(target)).collect()
+    }
+
+    pub fn team(&self, name: &str) -> Option<&Arc<Team>> {
+        self.teams.get(name)
+    }
+
+    /// Teams sorted by name.
+    pub fn teams(&self) -> impl Iterator<Item = &Arc<Team>> {
+        self.team_order.iter().filter_map(|n| self.teams.get(n))
+    }
+
+    pub fn team_count(&self) -> usize {
+        self.teams.len()
+    }
+
+    pub fn policy(&self, environment: &str) -> EnvironmentPolicy {
+        self.environments.get(environment).copied().unwrap_or_default()
+    }
+
+    pub fn environments(&self) -> &HashMap<String, EnvironmentPolicy> {
+        &self.environments
+    }
+}

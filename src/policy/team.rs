@@ -1,0 +1,119 @@
+//! A team's risk scorecard colour and what each environment's policy makes of it.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::target::Name;
+use super::window::Source;
+use crate::schedule::Zone;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Good enough for now.
+    Green,
+    /// Non-compliant, with a plan in progress.
+    Yellow,
+    /// Non-compliant, with no plan.
+    Red,
+}
+
+impl Status {
+    pub fn parse(text: &str) -> Option<Status> {
+        match text {
+            "green" => Some(Status::Green),
+            "yellow" => Some(Status::Yellow),
+            "red" => Some(Status::Red),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Green => "green",
+            Status::Yellow => "yellow",
+            Status::Red => "red",
+        }
+    }
+}
+
+/// A team as written, the form shown by the API and kept by the store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamSpec {
+    pub name: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan_due: Option<NaiveDate>,
+    pub timezone: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Team {
+    pub name: Name,
+    pub spec: TeamSpec,
+    /// The instant the plan falls due: the end of `plan_due` in the team's zone.
+    pub due_at: Option<DateTime<Utc>>,
+    pub source: Source,
+    pub file: Option<String>,
+}
+
+impl Team {
+    pub fn new(name: Name, spec: TeamSpec, zone: Zone, source: Source, file: Option<String>) -> Team {
+        let due_at = spec
+            .plan_due
+            .and_then(|d| d.succ_opt())
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|midnight| zone.resolve(midnight));
+        Team { name, spec, due_at, source, file }
+    }
+
+    pub fn status(&self) -> Status {
+        self.spec.status
+    }
+
+    /// A yellow team whose plan is past due counts as red.
+    pub fn overdue(&self, t: DateTime<Utc>) -> bool {
+        self.spec.status == Status::Yellow && self.due_at.is_some_and(|due| t >= due)
+    }
+
+    pub fn effective_status(&self, t: DateTime<Utc>) -> Status {
+        if self.overdue(t) { Status::Red } else { self.spec.status }
+    }
+}
+
+/// What a policy does with a risk status or an unknown team.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Deny,
+    Warn,
+    Allow,
+}
+
+impl Action {
+    pub fn parse(text: &str) -> Option<Action> {
+        match text {
+            "deny" => Some(Action::Deny),
+            "warn" => Some(Action::Warn),
+            "allow" => Some(Action::Allow),
+            _ => None,
+        }
+    }
+}
+
+/// One environment's policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct EnvironmentPolicy {
+    pub red: Action,
+    pub yellow: Action,
+    pub unknown_team: Action,
+}
+
+impl Default for EnvironmentPolicy {
+    /// For environments the config does not list.
+    fn default() -> Self {
+        EnvironmentPolicy { red: Action::Warn, yellow: Action::Allow, unknown_team: Action::Allow }
+    }
+}

@@ -1,0 +1,190 @@
+//! Occurrences of a window's schedule: concrete half-open `[start, end)`
+//! intervals, found by walking the cron wall times and resolving each one.
+
+use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, Utc};
+use serde::Serialize;
+
+use super::{CronExpr, Zone};
+
+/// One concrete `[start, end)` interval of a window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Occurrence {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+impl Occurrence {
+    pub fn contains(&self, t: DateTime<Utc>) -> bool {
+        self.start <= t && t < self.end
+    }
+}
+
+/// How a recurring occurrence ends.
+#[derive(Clone, Debug)]
+pub enum End {
+    /// Elapsed time after the start.
+    After(Duration),
+    /// The first instant of this expression strictly after the start.
+    Cron(CronExpr),
+}
+
+/// A window's schedule in one of the contract's three forms.
+#[derive(Clone, Debug)]
+pub enum Schedule {
+    Recurring { start: CronExpr, end: End, zone: Zone },
+    Once(Occurrence),
+}
+
+/// How far any search looks: beyond this, "never" is the answer.
+pub const SEARCH_LIMIT: Duration = Duration::days(8 * 366);
+
+impl Schedule {
+    /// The occurrence containing `t`, if any. When occurrences overlap, the
+    /// one that started last (it also ends last).
+    pub fn containing(&self, t: DateTime<Utc>) -> Option<Occurrence> {
+        match self {
+            Schedule::Once(o) => o.contains(t).then_some(*o),
+            Schedule::Recurring { start, end, zone } => {
+                let floor = match end {
+                    End::After(d) => t - *d,
+                    End::Cron(_) => t - SEARCH_LIMIT,
+                };
+                let s = last_start_at_or_before(start, zone, t, floor)?;
+                let o = Occurrence { start: s, end: self.end_of(s)? };
+                o.contains(t).then_some(o)
+            }
+        }
+    }
+
+    /// The first occurrence that starts strictly after `t` and at most at `limit`.
+    pub fn next_after(&self, t: DateTime<Utc>, limit: DateTime<Utc>) -> Option<Occurrence> {
+        match self {
+            Schedule::Once(o) => (o.start > t && o.start <= limit).then_some(*o),
+            Schedule::Recurring { start, zone, .. } => {
+                let s = first_start_after(start, zone, t, false, limit)?;
+                Some(Occurrence { start: s, end: self.end_of(s)? })
+            }
+        }
+    }
+
+    /// Every occurrence overlapping `[from, to)`, in start order, at most `max`.
+    pub fn between(&self, from: DateTime<Utc>, to: DateTime<Utc>, max: usize) -> Vec<Occurrence> {
+        let mut out = Vec::new();
+        let mut cursor = match self.containing(from) {
+            Some(o) => {
+                out.push(o);
+                o.start
+            }
+            None => from,
+        };
+        while out.len() < max {
+            match self.next_after(cursor, to) {
+                Some(o) if o.start < to => {
+                    out.push(o);
+                    cursor = o.start;
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+
+    /// When the window stops being active, if it is active at `t`: the end of
+    /// the chain of overlapping or touching occurrences through `t`. `None`
+    /// inside the chain means "not before `limit`".
+    pub fn active_until(&self, t: DateTime<Utc>, limit: DateTime<Utc>) -> Option<Option<DateTime<Utc>>> {
+        let first = self.containing(t)?;
+        let mut end = first.end;
+        while end <= limit {
+            match self.containing(end) {
+                Some(o) if o.end > end => end = o.end,
+                _ => return Some(Some(end)),
+            }
+        }
+        Some(None)
+    }
+
+    fn end_of(&self, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Schedule::Once(o) => Some(o.end),
+            Schedule::Recurring { end: End::After(d), .. } => start.checked_add_signed(*d),
+            Schedule::Recurring { end: End::Cron(c), zone, .. } => {
+                first_start_after(c, zone, start, false, start + SEARCH_LIMIT)
+            }
+        }
+    }
+}
+
+fn whole_seconds(t: NaiveDateTime) -> NaiveDateTime {
+    t.duration_trunc(Duration::seconds(1)).unwrap_or(t)
+}
+
+/// The earliest instant a cron expression in `zone` names that is after `t`
+/// (or at `t` when `inclusive`), and at most `limit`.
+///
+/// Wall times map to instants in order except in a DST gap, where a wall time
+/// read with the earlier offset can land after the next few wall times. Near a
+/// transition we therefore search a margin of the zone's largest jump around
+/// the answer; elsewhere the first hit is the answer.
+pub fn first_start_after(
+    cron: &CronExpr,
+    zone: &Zone,
+    t: DateTime<Utc>,
+    inclusive: bool,
+    limit: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let margin = zone.max_shift();
+    let from = whole_seconds(zone.local(t));
+    let from = if zone.steady_near(t) { from } else { from - margin };
+    let local_limit = zone.local(limit) + margin;
+    let mut cursor = from - Duration::seconds(1);
+    let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;
+    while let Some(wall) = cron.next_after(cursor) {
+        match best {
+            Some((_, best_wall)) if wall > best_wall + margin => break,
+            None if wall > local_limit => break,
+            _ => {}
+        }
+        let s = zone.resolve(wall);
+        if (s > t || (inclusive && s == t)) && best.is_none_or(|(b, _)| s < b) {
+            best = Some((s, wall));
+            if zone.steady_near(s) {
+                break;
+            }
+        }
+        cursor = wall;
+    }
+    best.map(|(s, _)| s).filter(|s| *s <= limit)
+}
+
+/// The latest instant a cron expression in `zone` names that is at or before
+/// `t`, and at least `floor`. The mirror image of [`first_start_after`].
+pub fn last_start_at_or_before(
+    cron: &CronExpr,
+    zone: &Zone,
+    t: DateTime<Utc>,
+    floor: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let margin = zone.max_shift();
+    let from = whole_seconds(zone.local(t));
+    let from = if zone.steady_near(t) { from } else { from + margin };
+    let local_floor = zone.local(floor) - margin;
+    let mut cursor = from + Duration::seconds(1);
+    let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;
+    while let Some(wall) = cron.prev_before(cursor) {
+        match best {
+            Some((_, best_wall)) if wall < best_wall - margin => break,
+            None if wall < local_floor => break,
+            _ => {}
+        }
+        let s = zone.resolve(wall);
+        if s <= t && best.is_none_or(|(b, _)| s > b) {
+            best = Some((s, wall));
+            if zone.steady_near(s) {
+                break;
+            }
+        }
+        cursor = wall;
+    }
+    best.map(|(s, _)| s).filter(|s| *s >= floor)
+}
