@@ -1,5 +1,8 @@
 //! deploy-gate: answers "may I deploy now?" from deploy windows and team risk.
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod config;
+pub mod http;
 pub mod policy;
 pub mod schedule;

@@ -74,7 +74,15 @@ impl Reason {
     }
 
     fn of_team(code: Code, message: String) -> Reason {
-        Reason { code, message, window_id: None, until: None, starts_at: None, overridable: true, timed: false }
+        Reason {
+            code,
+            message,
+            window_id: None,
+            until: None,
+            starts_at: None,
+            overridable: true,
+            timed: false,
+        }
     }
 }
 
@@ -122,7 +130,8 @@ pub fn decide(
     overrides: &[Override],
 ) -> Decision {
     let windows = rules.windows_for(target);
-    let (deny, allow): (Vec<&Window>, Vec<&Window>) = windows.iter().partition(|w| w.kind == Kind::Deny);
+    let (deny, allow): (Vec<&Window>, Vec<&Window>) =
+        windows.iter().partition(|w| w.kind == Kind::Deny);
     let horizon = t + HORIZON;
     let expected = expected.filter(|d| *d > Duration::zero());
     let mut reasons = Vec::new();
@@ -136,7 +145,11 @@ pub fn decide(
                 Some(u) => format!("until {}", w.local_time(u)),
                 None => "with no end within a year".to_string(),
             };
-            let mut r = Reason::of_window(Code::WindowActive, w, format!("{} is active {when}", w.title()));
+            let mut r = Reason::of_window(
+                Code::WindowActive,
+                w,
+                format!("{} is active {when}", w.title()),
+            );
             r.until = until;
             reasons.push(r);
             active.push(w.id());
@@ -145,7 +158,11 @@ pub fn decide(
 
     // Rule 2: outside every deploy window that applies.
     let need = t + expected.unwrap_or_default();
-    let cover = if allow.is_empty() { None } else { cover_end(&allow, t, need) };
+    let cover = if allow.is_empty() {
+        None
+    } else {
+        cover_end(&allow, t, need)
+    };
     if !allow.is_empty() && cover.is_none() {
         let ids: Vec<&str> = allow.iter().map(|w| w.id()).collect();
         let next = next_start(&allow, t, horizon);
@@ -155,7 +172,10 @@ pub fn decide(
         };
         reasons.push(Reason {
             code: Code::OutsideAllowWindows,
-            message: format!("Outside every deploy window for {target} ({}); {when}", ids.join(", ")),
+            message: format!(
+                "Outside every deploy window for {target} ({}); {when}",
+                ids.join(", ")
+            ),
             window_id: next.map(|(_, w)| w.id().to_string()),
             until: next.map(|(s, _)| s),
             starts_at: None,
@@ -173,7 +193,11 @@ pub fn decide(
                 let mut r = Reason::of_window(
                     Code::WindowStartsSoon,
                     w,
-                    format!("{} starts {}, within this deploy's expected {took}", w.title(), w.local_time(o.start)),
+                    format!(
+                        "{} starts {}, within this deploy's expected {took}",
+                        w.title(),
+                        w.local_time(o.start)
+                    ),
                 );
                 r.starts_at = Some(o.start);
                 reasons.push(r);
@@ -183,7 +207,11 @@ pub fn decide(
             let mut r = Reason::of_window(
                 Code::WindowStartsSoon,
                 w,
-                format!("{} closes {}, within this deploy's expected {took}", w.title(), w.local_time(closes)),
+                format!(
+                    "{} closes {}, within this deploy's expected {took}",
+                    w.title(),
+                    w.local_time(closes)
+                ),
             );
             r.starts_at = Some(closes);
             reasons.push(r);
@@ -198,7 +226,11 @@ pub fn decide(
             Status::Green => None,
             Status::Yellow => {
                 let plan = team.spec.plan.as_deref().unwrap_or("no plan link");
-                let due = team.spec.plan_due.map(|d| format!(", due {d}")).unwrap_or_default();
+                let due = team
+                    .spec
+                    .plan_due
+                    .map(|d| format!(", due {d}"))
+                    .unwrap_or_default();
                 Some((
                     policy.yellow,
                     Code::TeamYellow,
@@ -212,10 +244,17 @@ pub fn decide(
                     "Team '{}' is yellow but its plan ({}) was due {} and is overdue, so it counts as red",
                     team.name,
                     team.spec.plan.as_deref().unwrap_or("no plan link"),
-                    team.spec.plan_due.map(|d| d.to_string()).unwrap_or_default(),
+                    team.spec
+                        .plan_due
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
                 ),
             )),
-            Status::Red => Some((policy.red, Code::TeamRed, format!("Team '{}' is red (non-compliant, no plan)", team.name))),
+            Status::Red => Some((
+                policy.red,
+                Code::TeamRed,
+                format!("Team '{}' is red (non-compliant, no plan)", team.name),
+            )),
         },
         None => Some((
             policy.unknown_team,
@@ -230,17 +269,27 @@ pub fn decide(
             _ => "red teams",
         };
         match action {
-            Action::Deny => reasons.push(Reason::of_team(code, format!("{message}; {env} denies {what}"))),
-            Action::Warn => warnings.push(Reason::of_team(code, format!("{message}; {env} only warns for {what}"))),
+            Action::Deny => reasons.push(Reason::of_team(
+                code,
+                format!("{message}; {env} denies {what}"),
+            )),
+            Action::Warn => warnings.push(Reason::of_team(
+                code,
+                format!("{message}; {env} only warns for {what}"),
+            )),
             Action::Allow => {}
         }
     }
 
     // Rule 5: an override lifts every reason but those of non-overridable windows.
-    let applied = overrides.iter().filter(|o| o.active_at(t) && o.covers(target)).max_by_key(|o| o.ends_at());
+    let applied = overrides
+        .iter()
+        .filter(|o| o.active_at(t) && o.covers(target))
+        .max_by_key(|o| o.ends_at());
     let mut overridden = Vec::new();
     if applied.is_some() {
-        let (keep, lifted): (Vec<Reason>, Vec<Reason>) = reasons.into_iter().partition(|r| !r.overridable);
+        let (keep, lifted): (Vec<Reason>, Vec<Reason>) =
+            reasons.into_iter().partition(|r| !r.overridable);
         reasons = keep;
         overridden = lifted;
     }
@@ -253,9 +302,13 @@ pub fn decide(
         let everything = || earliest_free(&deny, &allow, t, expected, horizon);
         match applied {
             Some(o) => {
-                let deny_kept: Vec<&Window> = deny.iter().copied().filter(|w| !w.overridable()).collect();
-                let allow_kept: Vec<&Window> =
-                    if allow.iter().all(|w| w.overridable()) { Vec::new() } else { allow.clone() };
+                let deny_kept: Vec<&Window> =
+                    deny.iter().copied().filter(|w| !w.overridable()).collect();
+                let allow_kept: Vec<&Window> = if allow.iter().all(|w| w.overridable()) {
+                    Vec::new()
+                } else {
+                    allow.clone()
+                };
                 match earliest_free(&deny_kept, &allow_kept, t, expected, horizon) {
                     Some(x) if x < o.ends_at() => Some(x),
                     _ => everything(),
@@ -273,7 +326,14 @@ pub fn decide(
         created_by: o.created_by.clone(),
         expires_at: o.expires_at,
     });
-    let reason = summary(target, allowed, &reasons, &warnings, &overridden, override_.as_ref());
+    let reason = summary(
+        target,
+        allowed,
+        &reasons,
+        &warnings,
+        &overridden,
+        override_.as_ref(),
+    );
     Decision {
         allowed,
         decision: if allowed { "allow" } else { "deny" },
@@ -295,7 +355,12 @@ fn summary(
     overridden: &[Reason],
     applied: Option<&OverrideRef>,
 ) -> String {
-    let join = |rs: &[Reason]| rs.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; ");
+    let join = |rs: &[Reason]| {
+        rs.iter()
+            .map(|r| r.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
     if !allowed {
         return join(reasons);
     }
@@ -304,7 +369,8 @@ fn summary(
             "Allowed by override {} ({}) until {}, lifting: {}",
             o.id,
             o.reason,
-            o.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            o.expires_at
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             join(overridden)
         ),
         _ => format!("Allowed: no freeze, deploy window or risk rule blocks {target}"),
@@ -319,7 +385,11 @@ fn summary(
 /// The end of the deploy-window cover through `x` (the union of the allow
 /// windows' occurrences, chained), looked at no further than `need`, with the
 /// window that gives that end. `None` when no allow window is open at `x`.
-fn cover_end<'w>(allow: &[&'w Window], x: DateTime<Utc>, need: DateTime<Utc>) -> Option<(DateTime<Utc>, &'w Window)> {
+fn cover_end<'w>(
+    allow: &[&'w Window],
+    x: DateTime<Utc>,
+    need: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, &'w Window)> {
     let latest_end = |at: DateTime<Utc>| {
         allow
             .iter()
@@ -340,7 +410,11 @@ fn cover_end<'w>(allow: &[&'w Window], x: DateTime<Utc>, need: DateTime<Utc>) ->
 }
 
 /// The first occurrence start strictly after `t` among `windows`.
-fn next_start<'w>(windows: &[&'w Window], t: DateTime<Utc>, limit: DateTime<Utc>) -> Option<(DateTime<Utc>, &'w Window)> {
+fn next_start<'w>(
+    windows: &[&'w Window],
+    t: DateTime<Utc>,
+    limit: DateTime<Utc>,
+) -> Option<(DateTime<Utc>, &'w Window)> {
     windows
         .iter()
         .filter_map(|w| w.schedule.next_after(t, limit).map(|o| (o.start, *w)))
@@ -366,7 +440,11 @@ fn earliest_free(
             .iter()
             .filter_map(|w| {
                 w.containing(x)
-                    .or_else(|| (d > Duration::zero()).then(|| w.schedule.next_after(x, x + d)).flatten())
+                    .or_else(|| {
+                        (d > Duration::zero())
+                            .then(|| w.schedule.next_after(x, x + d))
+                            .flatten()
+                    })
                     .filter(|o| o.start < x + d || o.contains(x))
                     .map(|o| o.end)
             })

@@ -6,5 +6,7 @@ mod occurrence;
 mod zone;
 
 pub use cron::{CronError, CronExpr};
-pub use occurrence::{End, Occurrence, SEARCH_LIMIT, Schedule, first_start_after, last_start_at_or_before};
+pub use occurrence::{
+    End, Occurrence, SEARCH_LIMIT, Schedule, first_start_after, last_start_at_or_before,
+};
 pub use zone::{UnknownZone, Zone};

@@ -31,7 +31,11 @@ pub enum End {
 /// A window's schedule in one of the contract's three forms.
 #[derive(Clone, Debug)]
 pub enum Schedule {
-    Recurring { start: CronExpr, end: End, zone: Zone },
+    Recurring {
+        start: CronExpr,
+        end: End,
+        zone: Zone,
+    },
     Once(Occurrence),
 }
 
@@ -50,7 +54,10 @@ impl Schedule {
                     End::Cron(_) => t - SEARCH_LIMIT,
                 };
                 let s = last_start_at_or_before(start, zone, t, floor)?;
-                let o = Occurrence { start: s, end: self.end_of(s)? };
+                let o = Occurrence {
+                    start: s,
+                    end: self.end_of(s)?,
+                };
                 o.contains(t).then_some(o)
             }
         }
@@ -62,7 +69,10 @@ impl Schedule {
             Schedule::Once(o) => (o.start > t && o.start <= limit).then_some(*o),
             Schedule::Recurring { start, zone, .. } => {
                 let s = first_start_after(start, zone, t, false, limit)?;
-                Some(Occurrence { start: s, end: self.end_of(s)? })
+                Some(Occurrence {
+                    start: s,
+                    end: self.end_of(s)?,
+                })
             }
         }
     }
@@ -92,7 +102,11 @@ impl Schedule {
     /// When the window stops being active, if it is active at `t`: the end of
     /// the chain of overlapping or touching occurrences through `t`. `None`
     /// inside the chain means "not before `limit`".
-    pub fn active_until(&self, t: DateTime<Utc>, limit: DateTime<Utc>) -> Option<Option<DateTime<Utc>>> {
+    pub fn active_until(
+        &self,
+        t: DateTime<Utc>,
+        limit: DateTime<Utc>,
+    ) -> Option<Option<DateTime<Utc>>> {
         let first = self.containing(t)?;
         let mut end = first.end;
         while end <= limit {
@@ -107,10 +121,14 @@ impl Schedule {
     fn end_of(&self, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
             Schedule::Once(o) => Some(o.end),
-            Schedule::Recurring { end: End::After(d), .. } => start.checked_add_signed(*d),
-            Schedule::Recurring { end: End::Cron(c), zone, .. } => {
-                first_start_after(c, zone, start, false, start + SEARCH_LIMIT)
-            }
+            Schedule::Recurring {
+                end: End::After(d), ..
+            } => start.checked_add_signed(*d),
+            Schedule::Recurring {
+                end: End::Cron(c),
+                zone,
+                ..
+            } => first_start_after(c, zone, start, false, start + SEARCH_LIMIT),
         }
     }
 }
@@ -135,7 +153,11 @@ pub fn first_start_after(
 ) -> Option<DateTime<Utc>> {
     let margin = zone.max_shift();
     let from = whole_seconds(zone.local(t));
-    let from = if zone.steady_near(t) { from } else { from - margin };
+    let from = if zone.steady_near(t) {
+        from
+    } else {
+        from - margin
+    };
     let local_limit = zone.local(limit) + margin;
     let mut cursor = from - Duration::seconds(1);
     let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;
@@ -167,7 +189,11 @@ pub fn last_start_at_or_before(
 ) -> Option<DateTime<Utc>> {
     let margin = zone.max_shift();
     let from = whole_seconds(zone.local(t));
-    let from = if zone.steady_near(t) { from } else { from + margin };
+    let from = if zone.steady_near(t) {
+        from
+    } else {
+        from + margin
+    };
     let local_floor = zone.local(floor) - margin;
     let mut cursor = from + Duration::seconds(1);
     let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;

@@ -35,13 +35,22 @@ fn suggestion_text(suggestions: &[&str]) -> String {
 }
 
 impl Zone {
-    pub const UTC: Zone = Zone { tz: Tz::UTC, max_shift: Duration::zero() };
+    pub const UTC: Zone = Zone {
+        tz: Tz::UTC,
+        max_shift: Duration::zero(),
+    };
 
     /// An exact IANA name such as `Europe/Berlin`.
     pub fn parse(name: &str) -> Result<Zone, UnknownZone> {
         match name.parse::<Tz>() {
-            Ok(tz) => Ok(Zone { tz, max_shift: max_shift(tz) }),
-            Err(_) => Err(UnknownZone { name: name.to_string(), suggestions: closest(name) }),
+            Ok(tz) => Ok(Zone {
+                tz,
+                max_shift: max_shift(tz),
+            }),
+            Err(_) => Err(UnknownZone {
+                name: name.to_string(),
+                suggestions: closest(name),
+            }),
         }
     }
 
@@ -60,7 +69,11 @@ impl Zone {
 
     /// The UTC offset in force at `t`.
     pub fn offset_at(&self, t: DateTime<Utc>) -> Duration {
-        let secs = self.tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc();
+        let secs = self
+            .tz
+            .offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc();
         Duration::seconds(i64::from(secs))
     }
 
@@ -117,7 +130,9 @@ fn max_shift(tz: Tz) -> Duration {
     }
     let offset = |t: i64| {
         let at = DateTime::from_timestamp(t, 0).unwrap_or_default();
-        tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc()
+        tz.offset_from_utc_datetime(&at.naive_utc())
+            .fix()
+            .local_minus_utc()
     };
     const DAY: i64 = 86_400;
     let (from, to) = (0i64, 4_102_444_800i64); // 1970-01-01 .. 2100-01-01
@@ -131,7 +146,10 @@ fn max_shift(tz: Tz) -> Duration {
         t += DAY;
     }
     let shift = Duration::seconds(biggest);
-    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(tz, shift);
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(tz, shift);
     shift
 }
 

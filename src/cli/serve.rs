@@ -1,0 +1,52 @@
+//! `deploy-gate serve --config PATH [--listen ADDR:PORT]`
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::ExitCode;
+
+use crate::config::{self, LogFormat};
+use crate::http::Application;
+
+pub fn run(path: &Path, listen: Option<SocketAddr>) -> ExitCode {
+    let config = match config::load(path, &super::environment()) {
+        Ok(c) => c,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!(
+                "deploy-gate: refusing to start: {} problem(s) in {}",
+                problems.len(),
+                path.display()
+            );
+            return ExitCode::from(1);
+        }
+    };
+    init_logging(config.settings.log_format);
+    let listen = listen.unwrap_or(config.settings.listen);
+    let result = actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(config, listen).await?;
+        tracing::info!(port = app.port(), %listen, config = %path.display(), "deploy-gate is listening");
+        app.run_until_stopped().await?;
+        anyhow::Ok(())
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("deploy-gate: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+pub fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        LogFormat::Pretty => builder.try_init(),
+    };
+}

@@ -1,0 +1,203 @@
+//! Reads a TOML table field by field and collects every problem, so that one
+//! run of `validate` names all of them instead of stopping at the first.
+
+use std::fmt;
+
+use toml::{Table, Value};
+
+/// One thing wrong with a config file or an API body, located precisely.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The file (or "environment") it came from; none for API bodies.
+    pub file: Option<String>,
+    /// The table it is in, e.g. `windows[friday-evening]`; empty at top level.
+    pub scope: String,
+    /// The key to blame, e.g. `cron`; empty when the scope itself is to blame.
+    pub key: String,
+    /// A stable machine code, e.g. `invalid_cron`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn new(
+        file: Option<&str>,
+        scope: &str,
+        key: &str,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Problem {
+        Problem {
+            file: file.map(str::to_string),
+            scope: scope.to_string(),
+            key: key.to_string(),
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// `windows[friday-evening].cron`, `windows[friday-evening]` or `cron`.
+    pub fn field(&self) -> String {
+        match (self.scope.is_empty(), self.key.is_empty()) {
+            (true, _) => self.key.clone(),
+            (false, true) => self.scope.clone(),
+            (false, false) => format!("{}.{}", self.scope, self.key),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    /// `file: windows[id].field: message`, as `validate` prints it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(file) = &self.file {
+            write!(f, "{file}: ")?;
+        }
+        let field = self.field();
+        if !field.is_empty() {
+            write!(f, "{field}: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// The closest of `known` to `unknown`, when it is close enough to be a typo.
+pub fn did_you_mean<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(unknown, k), *k))
+        .filter(|(score, k)| *score >= 0.8 || strsim::levenshtein(unknown, k) <= 2)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+pub struct Fields<'a> {
+    table: &'a Table,
+    file: Option<&'a str>,
+    scope: String,
+    known: &'static [&'static str],
+    problems: Vec<Problem>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn new(
+        table: &'a Table,
+        file: Option<&'a str>,
+        scope: String,
+        known: &'static [&'static str],
+    ) -> Self {
+        Fields {
+            table,
+            file,
+            scope,
+            known,
+            problems: Vec::new(),
+        }
+    }
+
+    pub fn problem(&mut self, key: &str, code: &'static str, message: impl Into<String>) {
+        self.problems
+            .push(Problem::new(self.file, &self.scope, key, code, message));
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.table.contains_key(key)
+    }
+
+    fn wrong_type(&mut self, key: &str, want: &str, got: &Value) {
+        self.problem(
+            key,
+            "invalid_type",
+            format!("must be {want}, not {}", got.type_str()),
+        );
+    }
+
+    pub fn string(&mut self, key: &str) -> Option<&'a str> {
+        match self.table.get(key)? {
+            Value::String(s) => Some(s.as_str()),
+            other => {
+                self.wrong_type(key, "a string", other);
+                None
+            }
+        }
+    }
+
+    pub fn required_string(&mut self, key: &str, example: &str) -> Option<&'a str> {
+        if !self.has(key) {
+            self.problem(
+                key,
+                "missing_field",
+                format!("is required, e.g. {key} = {example}"),
+            );
+            return None;
+        }
+        let s = self.string(key)?;
+        if s.trim().is_empty() {
+            self.problem(
+                key,
+                "invalid_value",
+                format!("is empty, e.g. {key} = {example}"),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    pub fn strings(&mut self, key: &str) -> Option<Vec<String>> {
+        let value = self.table.get(key)?;
+        let Value::Array(items) = value else {
+            self.wrong_type(key, "a list of strings, e.g. [\"production\"]", value);
+            return None;
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Value::String(s) => out.push(s.clone()),
+                other => {
+                    self.wrong_type(key, "a list of strings", other);
+                    return None;
+                }
+            }
+        }
+        Some(out)
+    }
+
+    pub fn boolean(&mut self, key: &str) -> Option<bool> {
+        match self.table.get(key)? {
+            Value::Boolean(b) => Some(*b),
+            other => {
+                self.wrong_type(key, "true or false", other);
+                None
+            }
+        }
+    }
+
+    /// A string, or a TOML date/time literal given as text.
+    pub fn time_text(&mut self, key: &str) -> Option<String> {
+        match self.table.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Datetime(d) => Some(d.to_string()),
+            other => {
+                self.wrong_type(key, "a date-time string", other);
+                None
+            }
+        }
+    }
+
+    /// Every problem found, plus one per unknown key (with the likely typo).
+    pub fn finish(mut self) -> Vec<Problem> {
+        let unknown: Vec<String> = self
+            .table
+            .keys()
+            .filter(|k| !self.known.contains(&k.as_str()))
+            .cloned()
+            .collect();
+        for key in unknown {
+            let message = match did_you_mean(&key, self.known) {
+                Some(k) => format!("unknown field; did you mean `{k}`?"),
+                None => format!("unknown field; known fields are {}", self.known.join(", ")),
+            };
+            self.problem(&key, "unknown_field", message);
+        }
+        self.problems
+    }
+}

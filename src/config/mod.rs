@@ -1,0 +1,404 @@
+//! Settings and the window/team files: load, merge, validate. Every problem
+//! is collected, so `validate` and a refused `serve` name all of them.
+
+mod fields;
+mod settings;
+mod team;
+mod window;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use toml::{Table, Value};
+
+pub use fields::{Problem, did_you_mean};
+pub use settings::{DEFAULTS, LogFormat, Role, Settings, TokenSpec, hex32};
+pub use team::team_from_table;
+pub use window::{check_id, parse_duration_text, parse_time_text, window_from_table};
+
+use crate::policy::{Rules, Source, Team, Window};
+use settings::Located;
+
+const SETTINGS_TABLES: &[&str] = &["server", "store", "auth", "policy"];
+const TOP_LEVEL: &[&str] = &["server", "store", "auth", "policy", "windows", "teams"];
+
+/// A loaded, valid configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub settings: Settings,
+    pub windows: Vec<Arc<Window>>,
+    pub teams: Vec<Arc<Team>>,
+    /// The files read, in order.
+    pub files: Vec<PathBuf>,
+}
+
+impl Config {
+    /// Compile the decision rules from the config alone.
+    pub fn rules(&self) -> Rules {
+        Rules::new(
+            self.windows.clone(),
+            self.teams.clone(),
+            self.settings.environments.clone(),
+        )
+    }
+}
+
+/// The `*.toml` files that `path` stands for: the file itself, or every
+/// `*.toml` directly in a directory, sorted by name.
+pub fn config_files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
+    let shown = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| {
+        Problem::new(
+            Some(&shown),
+            "",
+            "",
+            "unreadable",
+            format!("cannot read config: {e}"),
+        )
+    })?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let entries = std::fs::read_dir(path).map_err(|e| {
+        Problem::new(
+            Some(&shown),
+            "",
+            "",
+            "unreadable",
+            format!("cannot list config directory: {e}"),
+        )
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(Problem::new(
+            Some(&shown),
+            "",
+            "",
+            "unreadable",
+            "holds no *.toml files",
+        ));
+    }
+    Ok(files)
+}
+
+/// Load `path` (a file or a directory) with the given environment variables
+/// (`DEPLOY_GATE_<TABLE>__<KEY>` override settings).
+pub fn load(path: &Path, env: &[(String, String)]) -> Result<Config, Vec<Problem>> {
+    let files = config_files(path).map_err(|p| vec![p])?;
+    let mut texts = Vec::new();
+    let mut problems = Vec::new();
+    for file in &files {
+        let shown = file.display().to_string();
+        match std::fs::read_to_string(file) {
+            Ok(text) => texts.push((shown, text)),
+            Err(e) => problems.push(Problem::new(
+                Some(&shown),
+                "",
+                "",
+                "unreadable",
+                format!("cannot read: {e}"),
+            )),
+        }
+    }
+    let sources: Vec<(&str, &str)> = texts
+        .iter()
+        .map(|(f, t)| (f.as_str(), t.as_str()))
+        .collect();
+    match load_texts(&sources, env) {
+        Ok(mut config) if problems.is_empty() => {
+            config.files = files;
+            Ok(config)
+        }
+        Ok(_) => Err(problems),
+        Err(mut more) => {
+            problems.append(&mut more);
+            Err(problems)
+        }
+    }
+}
+
+/// Load from (file name, TOML text) pairs.
+pub fn load_texts(
+    sources: &[(&str, &str)],
+    env: &[(String, String)],
+) -> Result<Config, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut parsed: Vec<(&str, Table)> = Vec::new();
+    for (file, text) in sources {
+        match text.parse::<Table>() {
+            Ok(table) => parsed.push((file, table)),
+            Err(e) => {
+                let message = e
+                    .to_string()
+                    .replace('\n', " ")
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                problems.push(Problem::new(Some(file), "", "", "invalid_toml", message));
+            }
+        }
+    }
+
+    let mut settings_at: HashMap<&str, (&str, &Table)> = HashMap::new();
+    let mut windows: Vec<Arc<Window>> = Vec::new();
+    let mut window_files: HashMap<String, String> = HashMap::new();
+    let mut teams: Vec<Arc<Team>> = Vec::new();
+    let mut team_files: HashMap<String, String> = HashMap::new();
+
+    for (file, table) in &parsed {
+        for (key, value) in table {
+            match key.as_str() {
+                k if SETTINGS_TABLES.contains(&k) => {
+                    let Value::Table(t) = value else {
+                        problems.push(Problem::new(
+                            Some(file),
+                            k,
+                            "",
+                            "invalid_type",
+                            format!("must be a table: [{k}]"),
+                        ));
+                        continue;
+                    };
+                    if let Some((first, _)) = settings_at.get(k) {
+                        problems.push(Problem::new(
+                            Some(file),
+                            k,
+                            "",
+                            "misplaced_settings",
+                            format!(
+                                "[{k}] is also in {first}; keep each settings table in one file"
+                            ),
+                        ));
+                        continue;
+                    }
+                    settings_at.insert(k, (file, t));
+                }
+                "windows" | "teams" => {
+                    let Value::Array(items) = value else {
+                        problems.push(Problem::new(
+                            Some(file),
+                            key,
+                            "",
+                            "invalid_type",
+                            format!("must be [[{key}]] tables"),
+                        ));
+                        continue;
+                    };
+                    for (i, item) in items.iter().enumerate() {
+                        let Some(t) = item.as_table() else {
+                            problems.push(Problem::new(
+                                Some(file),
+                                &format!("{key}[{i}]"),
+                                "",
+                                "invalid_type",
+                                format!("must be a [[{key}]] table"),
+                            ));
+                            continue;
+                        };
+                        if key == "windows" {
+                            match window_from_table(t, Some(file), i, Source::Config) {
+                                Ok(w) => {
+                                    if let Some(other) = window_files.get(w.id()) {
+                                        problems.push(Problem::new(
+                                            Some(file),
+                                            &format!("windows[{}]", w.id()),
+                                            "id",
+                                            "duplicate_id",
+                                            format!("is already used by a window in {other}; window ids must be unique"),
+                                        ));
+                                    } else {
+                                        window_files.insert(w.id().to_string(), file.to_string());
+                                        windows.push(Arc::new(w));
+                                    }
+                                }
+                                Err(mut p) => problems.append(&mut p),
+                            }
+                        } else {
+                            match team_from_table(t, Some(file), i, Source::Config) {
+                                Ok(team) => {
+                                    let name = team.name.to_string();
+                                    if let Some(other) = team_files.get(&name) {
+                                        problems.push(Problem::new(
+                                            Some(file),
+                                            &format!("teams[{name}]"),
+                                            "name",
+                                            "duplicate_id",
+                                            format!("is already used by a team in {other}; team names must be unique"),
+                                        ));
+                                    } else {
+                                        team_files.insert(name, file.to_string());
+                                        teams.push(Arc::new(team));
+                                    }
+                                }
+                                Err(mut p) => problems.append(&mut p),
+                            }
+                        }
+                    }
+                }
+                other => {
+                    let hint = match did_you_mean(other, TOP_LEVEL) {
+                        Some(k) => format!("unknown table; did you mean `{k}`?"),
+                        None => format!("unknown table; known ones are {}", TOP_LEVEL.join(", ")),
+                    };
+                    problems.push(Problem::new(Some(file), "", other, "unknown_field", hint));
+                }
+            }
+        }
+    }
+
+    let settings = settings_from(&settings_at, env, &mut problems);
+    match settings {
+        Some(settings) if problems.is_empty() => Ok(Config {
+            settings,
+            windows,
+            teams,
+            files: Vec::new(),
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// Defaults, then the config's tables key by key, then the environment.
+fn settings_from(
+    found: &HashMap<&str, (&str, &Table)>,
+    env: &[(String, String)],
+    problems: &mut Vec<Problem>,
+) -> Option<Settings> {
+    let defaults: Table = match DEFAULTS.parse() {
+        Ok(t) => t,
+        Err(e) => {
+            problems.push(Problem::new(
+                Some("built-in defaults"),
+                "",
+                "",
+                "invalid_toml",
+                e.to_string(),
+            ));
+            return None;
+        }
+    };
+    let empty = Table::new();
+    let base = |name: &str| {
+        defaults
+            .get(name)
+            .and_then(Value::as_table)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let mut from_env: HashMap<String, Table> = HashMap::new();
+    for (var, value) in env {
+        let Some(rest) = var.strip_prefix("DEPLOY_GATE_") else {
+            continue;
+        };
+        let Some((table, key)) = rest.split_once("__") else {
+            continue;
+        };
+        let (table, key) = (table.to_ascii_lowercase(), key.to_ascii_lowercase());
+        if !["server", "store", "auth"].contains(&table.as_str()) {
+            problems.push(Problem::new(
+                Some("environment"),
+                var,
+                "",
+                "unknown_field",
+                "only [server], [store] and [auth] settings can come from the environment",
+            ));
+            continue;
+        }
+        let v = match value.as_str() {
+            "true" => Value::Boolean(true),
+            "false" => Value::Boolean(false),
+            _ => Value::String(value.clone()),
+        };
+        from_env.entry(table).or_default().insert(key, v);
+    }
+
+    // Each table is checked in the file it came from; defaults fill the gaps
+    // and are not reported against the file.
+    let mut read = |name: &str| -> (Table, Option<String>) {
+        let mut merged = base(name);
+        let file = found.get(name).map(|(f, t)| {
+            for (k, v) in t.iter() {
+                merged.insert(k.clone(), v.clone());
+            }
+            f.to_string()
+        });
+        let mut env_keys = Table::new();
+        if let Some(t) = from_env.get(name) {
+            for (k, v) in t {
+                merged.insert(k.clone(), v.clone());
+                env_keys.insert(k.clone(), v.clone());
+            }
+        }
+        // Unknown keys from the environment are reported separately.
+        let loc = Located {
+            table: &env_keys,
+            file: Some("environment"),
+        };
+        let known: &[&str] = match name {
+            "server" => &["listen", "log_format"],
+            "store" => &["url"],
+            _ => &["decisions_need_token", "max_override_ttl"],
+        };
+        for k in loc.table.keys().filter(|k| !known.contains(&k.as_str())) {
+            problems.push(Problem::new(
+                loc.file,
+                &format!(
+                    "DEPLOY_GATE_{}__{}",
+                    name.to_ascii_uppercase(),
+                    k.to_ascii_uppercase()
+                ),
+                "",
+                "unknown_field",
+                format!(
+                    "[{name}] has no setting `{k}`; known ones are {}",
+                    known.join(", ")
+                ),
+            ));
+            merged.remove(k);
+        }
+        (merged, file)
+    };
+    let (server_t, server_f) = read("server");
+    let (store_t, store_f) = read("store");
+    let (auth_t, auth_f) = read("auth");
+
+    let (listen, log_format, mut p) = settings::server(&Located {
+        table: &server_t,
+        file: server_f.as_deref(),
+    });
+    problems.append(&mut p);
+    let (store_url, mut p) = settings::store(&Located {
+        table: &store_t,
+        file: store_f.as_deref(),
+    });
+    problems.append(&mut p);
+    let (auth, mut p) = settings::auth(&Located {
+        table: &auth_t,
+        file: auth_f.as_deref(),
+    });
+    problems.append(&mut p);
+    let (policy_t, policy_f) = found
+        .get("policy")
+        .map_or((&empty, None), |(f, t)| (*t, Some(*f)));
+    let (environments, mut p) = settings::policy(&Located {
+        table: policy_t,
+        file: policy_f,
+    });
+    problems.append(&mut p);
+
+    Some(Settings {
+        listen: listen?,
+        log_format: log_format?,
+        store_url: store_url?,
+        decisions_need_token: auth.decisions_need_token?,
+        max_override_ttl: auth.max_override_ttl?,
+        tokens: auth.tokens,
+        environments,
+    })
+}

@@ -1,0 +1,359 @@
+//! A `[[windows]]` table (or an API body) into a compiled `Window`.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use toml::Table;
+
+use super::fields::{Fields, Problem};
+use crate::policy::{Kind, Selector, Source, Window, WindowSpec};
+use crate::schedule::{CronExpr, End, Occurrence, Schedule, Zone};
+
+const WINDOW_KEYS: &[&str] = &[
+    "id",
+    "kind",
+    "reason",
+    "timezone",
+    "cron",
+    "duration",
+    "end_cron",
+    "start",
+    "end",
+    "environments",
+    "teams",
+    "services",
+    "overridable",
+];
+
+/// The longest `duration` a recurring window may have.
+const MAX_DURATION: Duration = Duration::days(366);
+
+/// Compile one window definition; `index` names it when it has no usable id.
+pub fn window_from_table(
+    table: &Table,
+    file: Option<&str>,
+    index: usize,
+    source: Source,
+) -> Result<Window, Vec<Problem>> {
+    let scope = match table.get("id").and_then(|v| v.as_str()) {
+        Some(id) if !id.is_empty() => format!("windows[{id}]"),
+        _ => format!("windows[{index}]"),
+    };
+    let mut f = Fields::new(table, file, scope, WINDOW_KEYS);
+
+    let id = f
+        .required_string("id", "\"friday-evening\"")
+        .filter(|id| match check_id(id) {
+            Ok(()) => true,
+            Err(message) => {
+                f.problem("id", "invalid_id", message);
+                false
+            }
+        });
+    let kind = match f.string("kind") {
+        None | Some("deny") => Some(Kind::Deny),
+        Some("allow") => Some(Kind::Allow),
+        Some(other) => {
+            f.problem("kind", "invalid_value", format!("`{other}` is not a kind; use \"deny\" (a freeze) or \"allow\" (a deploy window)"));
+            None
+        }
+    };
+    let reason = f.string("reason").map(str::to_string);
+    let timezone = f.string("timezone").unwrap_or("UTC");
+    let zone = match Zone::parse(timezone) {
+        Ok(z) => Some(z),
+        Err(e) => {
+            f.problem("timezone", "unknown_timezone", e.to_string());
+            None
+        }
+    };
+
+    let cron_text = f.string("cron");
+    let duration_text = f.string("duration");
+    let end_cron_text = f.string("end_cron");
+    let start_text = f.time_text("start");
+    let end_text = f.time_text("end");
+    let schedule = schedule(
+        &mut f,
+        zone,
+        cron_text,
+        duration_text,
+        end_cron_text,
+        start_text.as_deref(),
+        end_text.as_deref(),
+    );
+
+    let environments = selector(&mut f, "environments");
+    let teams = selector(&mut f, "teams");
+    let services = selector(&mut f, "services");
+    let overridable = f.boolean("overridable").unwrap_or(true);
+
+    let problems = f.finish();
+    match (id, kind, zone, schedule, environments, teams, services) {
+        (
+            Some(id),
+            Some(kind),
+            Some(zone),
+            Some(schedule),
+            Some(environments),
+            Some(teams),
+            Some(services),
+        ) if problems.is_empty() => {
+            let spec = WindowSpec {
+                id: id.to_string(),
+                kind: if kind == Kind::Deny { "deny" } else { "allow" }.to_string(),
+                reason,
+                timezone: zone.name().to_string(),
+                cron: cron_text.map(str::to_string),
+                duration: duration_text.map(str::to_string),
+                end_cron: end_cron_text.map(str::to_string),
+                start: start_text,
+                end: end_text,
+                environments: environments.1,
+                teams: teams.1,
+                services: services.1,
+                overridable,
+            };
+            Ok(Window {
+                spec,
+                kind,
+                zone,
+                schedule,
+                environments: environments.0,
+                teams: teams.0,
+                services: services.0,
+                source,
+                file: file.map(str::to_string),
+            })
+        }
+        _ => Err(problems),
+    }
+}
+
+/// `[a-z0-9][a-z0-9-]*`, at most 64 characters.
+pub fn check_id(id: &str) -> Result<(), String> {
+    let ok = id.len() <= 64
+        && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}` is not a window id; use lowercase letters, digits and `-`, starting with a letter or digit, at most 64 characters",
+            id.escape_debug()
+        ))
+    }
+}
+
+fn schedule(
+    f: &mut Fields,
+    zone: Option<Zone>,
+    cron: Option<&str>,
+    duration: Option<&str>,
+    end_cron: Option<&str>,
+    start: Option<&str>,
+    end: Option<&str>,
+) -> Option<Schedule> {
+    const FORMS: &str = "cron + duration, cron + end_cron, or start + end";
+    let recurring = cron.is_some() || duration.is_some() || end_cron.is_some();
+    let once = start.is_some() || end.is_some();
+    if recurring && once {
+        let key = if cron.is_some() {
+            "cron"
+        } else if duration.is_some() {
+            "duration"
+        } else {
+            "end_cron"
+        };
+        let other = if start.is_some() { "start" } else { "end" };
+        f.problem(
+            key,
+            "invalid_schedule",
+            format!("{key} and {other} are two schedule forms; keep one of {FORMS}"),
+        );
+        return None;
+    }
+    if !recurring && !once {
+        f.problem(
+            "",
+            "invalid_schedule",
+            format!("has no schedule; give {FORMS}"),
+        );
+        return None;
+    }
+    if once {
+        return once_schedule(f, zone, start, end);
+    }
+    let start_cron = match cron {
+        Some(text) => parse_cron(f, "cron", text),
+        None => {
+            f.problem(
+                "cron",
+                "invalid_schedule",
+                "is required with duration and end_cron: when does the window open?",
+            );
+            None
+        }
+    };
+    let end = match (duration, end_cron) {
+        (Some(_), Some(_)) => {
+            f.problem(
+                "end_cron",
+                "invalid_schedule",
+                "duration and end_cron both end the window; keep one",
+            );
+            None
+        }
+        (Some(text), None) => parse_duration(f, "duration", text).map(End::After),
+        (None, Some(text)) => parse_cron(f, "end_cron", text).map(End::Cron),
+        (None, None) => {
+            f.problem(
+                "cron",
+                "invalid_schedule",
+                "needs duration or end_cron to say when the window closes",
+            );
+            None
+        }
+    };
+    Some(Schedule::Recurring {
+        start: start_cron?,
+        end: end?,
+        zone: zone?,
+    })
+}
+
+fn once_schedule(
+    f: &mut Fields,
+    zone: Option<Zone>,
+    start: Option<&str>,
+    end: Option<&str>,
+) -> Option<Schedule> {
+    let (Some(start), Some(end)) = (start, end) else {
+        let missing = if start.is_none() { "start" } else { "end" };
+        f.problem(
+            missing,
+            "invalid_schedule",
+            "is required: a one-off window needs both start and end",
+        );
+        return None;
+    };
+    let zone = zone?;
+    let start_at = parse_time(f, "start", start, zone);
+    let end_at = parse_time(f, "end", end, zone);
+    let (start_at, end_at) = (start_at?, end_at?);
+    if end_at <= start_at {
+        f.problem(
+            "end",
+            "invalid_schedule",
+            format!("{end} is not after start {start}"),
+        );
+        return None;
+    }
+    Some(Schedule::Once(Occurrence {
+        start: start_at,
+        end: end_at,
+    }))
+}
+
+fn parse_cron(f: &mut Fields, key: &str, text: &str) -> Option<CronExpr> {
+    match CronExpr::parse(text) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            f.problem(key, "invalid_cron", format!("`{text}` {e}"));
+            None
+        }
+    }
+}
+
+/// A humantime duration such as `90m`, `2h` or `1d 12h`.
+pub fn parse_duration_text(text: &str) -> Result<Duration, String> {
+    let std = humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 90m, 2h or 1d 12h"))?;
+    let d = Duration::from_std(std).map_err(|_| format!("`{text}` is too long"))?;
+    if d <= Duration::zero() {
+        return Err(format!("`{text}` must be longer than zero"));
+    }
+    Ok(d)
+}
+
+fn parse_duration(f: &mut Fields, key: &str, text: &str) -> Option<Duration> {
+    match parse_duration_text(text) {
+        Ok(d) if d > MAX_DURATION => {
+            f.problem(
+                key,
+                "invalid_duration",
+                format!("`{text}` is longer than a year; use start + end for one long freeze"),
+            );
+            None
+        }
+        Ok(d) => Some(d),
+        Err(message) => {
+            f.problem(key, "invalid_duration", message);
+            None
+        }
+    }
+}
+
+/// RFC 3339 with an offset, or a local date-time (or date) in `zone`.
+pub fn parse_time_text(text: &str, zone: Zone) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    for format in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(local) = NaiveDateTime::parse_from_str(text, format) {
+            return Ok(zone.resolve(local));
+        }
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(zone.resolve(day.and_time(chrono::NaiveTime::MIN)));
+    }
+    Err(format!(
+        "`{text}` is not a time; write a local time such as 2026-12-21T00:00:00 or RFC 3339 with an offset such as 2026-12-21T00:00:00+01:00"
+    ))
+}
+
+fn parse_time(f: &mut Fields, key: &str, text: &str, zone: Zone) -> Option<DateTime<Utc>> {
+    match parse_time_text(text, zone) {
+        Ok(t) => Some(t),
+        Err(message) => {
+            f.problem(key, "invalid_time", message);
+            None
+        }
+    }
+}
+
+/// A selector and the list as written (`None`: key absent, matches all).
+fn selector(f: &mut Fields, key: &str) -> Option<(Selector, Option<Vec<String>>)> {
+    if !f.has(key) {
+        return Some((Selector::any(), None));
+    }
+    let list = f.strings(key)?;
+    if list.is_empty() {
+        f.problem(
+            key,
+            "invalid_pattern",
+            "is an empty list, which matches nothing; remove the key to match everything",
+        );
+        return None;
+    }
+    for p in &list {
+        let ok = !p.is_empty()
+            && p.len() <= 64
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '*' | '?'));
+        if !ok {
+            f.problem(
+                key,
+                "invalid_pattern",
+                format!("`{}` is not a name pattern; use letters, digits, `.`, `_`, `-`, and `*` or `?` as wildcards", p.escape_debug()),
+            );
+            return None;
+        }
+    }
+    Some((Selector::of(&list), Some(list)))
+}

@@ -1,0 +1,9 @@
+//! The HTTP face: routes, the error catalogue, startup.
+
+pub mod error;
+mod params;
+pub mod routes;
+pub mod startup;
+pub mod state;
+
+pub use startup::Application;

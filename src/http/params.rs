@@ -1,0 +1,70 @@
+//! Parsing request parameters into domain types, with messages that say what to fix.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::error::ApiError;
+use crate::config::parse_duration_text;
+use crate::policy::{Name, Target};
+
+/// The longest `expected_duration` a decision looks ahead.
+const MAX_EXPECTED: Duration = Duration::days(7);
+
+pub fn name(field: &str, value: Option<&str>, example: &str) -> Result<Name, ApiError> {
+    let text = value
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| ApiError::missing(field, example))?;
+    Name::parse(field, text).map_err(|m| ApiError::bad("invalid_parameter", field, m))
+}
+
+/// An optional name; empty counts as absent (CI templates often send `service=`).
+pub fn optional_name(field: &str, value: Option<&str>) -> Result<Option<Name>, ApiError> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => Name::parse(field, text)
+            .map(Some)
+            .map_err(|m| ApiError::bad("invalid_parameter", field, m)),
+    }
+}
+
+pub fn target(
+    team: Option<&str>,
+    service: Option<&str>,
+    environment: Option<&str>,
+) -> Result<Target, ApiError> {
+    Ok(Target {
+        team: name("team", team, "payments")?,
+        service: optional_name("service", service)?,
+        environment: name("environment", environment, "production")?,
+    })
+}
+
+pub fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => DateTime::parse_from_rfc3339(text).map(|t| Some(t.with_timezone(&Utc))).map_err(|_| {
+            ApiError::bad(
+                "invalid_parameter",
+                field,
+                format!("{field} `{text}` is not an RFC 3339 time; write e.g. 2026-11-27T18:00:00Z (in a URL, + must be sent as %2B)"),
+            )
+        }),
+    }
+}
+
+pub fn expected_duration(value: Option<&str>) -> Result<Option<Duration>, ApiError> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(text) => {
+            let d = parse_duration_text(text)
+                .map_err(|m| ApiError::bad("invalid_parameter", "expected_duration", m))?;
+            if d > MAX_EXPECTED {
+                return Err(ApiError::bad(
+                    "invalid_parameter",
+                    "expected_duration",
+                    format!("`{text}` is longer than 7 days"),
+                ));
+            }
+            Ok(Some(d))
+        }
+    }
+}
