@@ -71,15 +71,27 @@ pub fn window_from_table(
     let end_cron_text = f.string("end_cron");
     let start_text = f.time_text("start");
     let end_text = f.time_text("end");
-    let schedule = schedule(
-        &mut f,
-        zone,
-        cron_text,
-        duration_text,
-        end_cron_text,
-        start_text.as_deref(),
-        end_text.as_deref(),
-    );
+    // A schedule key of the wrong type is already reported; judging the
+    // form without it would only add a misleading second line.
+    let unreadable = ["cron", "duration", "end_cron"]
+        .iter()
+        .zip([cron_text, duration_text, end_cron_text])
+        .any(|(k, v)| f.has(k) && v.is_none())
+        || (f.has("start") && start_text.is_none())
+        || (f.has("end") && end_text.is_none());
+    let schedule = if unreadable {
+        None
+    } else {
+        schedule(
+            &mut f,
+            zone,
+            cron_text,
+            duration_text,
+            end_cron_text,
+            start_text.as_deref(),
+            end_text.as_deref(),
+        )
+    };
 
     let environments = selector(&mut f, "environments");
     let teams = selector(&mut f, "teams");

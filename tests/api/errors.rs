@@ -1,0 +1,300 @@
+use reqwest::Method;
+
+use crate::can_deploy::CONFIG;
+use crate::helpers::{error_code, spawn_app};
+
+/// (method, path, body, status, code, field)
+type Case<'a> = (Method, String, &'a str, u16, &'a str, Option<&'a str>);
+
+/// Every route given bad input answers a 4xx in the contract's error shape,
+/// with the field to blame where there is one.
+#[tokio::test]
+async fn bad_input_gets_a_4xx_in_the_error_shape_never_a_5xx() {
+    let app = spawn_app(CONFIG).await;
+    let long = "x".repeat(65);
+    let big = format!("{{\"team\": \"{}\"}}", "x".repeat(70_000));
+    let cases: Vec<Case> = vec![
+        (
+            Method::GET,
+            "/can-deploy".into(),
+            "",
+            400,
+            "missing_parameter",
+            Some("team"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?environment=production".into(),
+            "",
+            400,
+            "missing_parameter",
+            Some("team"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?team=payments".into(),
+            "",
+            400,
+            "missing_parameter",
+            Some("environment"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?team=payments&environment=prod%20uction".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("environment"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?team=payments&environment=prod%2Fuction".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("environment"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?team=pay;ments&environment=production".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("team"),
+        ),
+        (
+            Method::GET,
+            format!("/can-deploy?team={long}&environment=production"),
+            "",
+            400,
+            "invalid_parameter",
+            Some("team"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?team=payments&service=a%20b&environment=production".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("service"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?team=payments&environment=production&at=yesterday".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("at"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?team=payments&environment=production&at=2026-11-27T18:00:00".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("at"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?team=payments&environment=production&expected_duration=forever".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("expected_duration"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?team=payments&environment=production&expected_duration=30d".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("expected_duration"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?team=payments&environment=production&expected_duration=0s".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("expected_duration"),
+        ),
+        (
+            Method::GET,
+            "/can-deploy?team=%FF&environment=production".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("team"),
+        ),
+        (
+            Method::POST,
+            "/can-deploy".into(),
+            "{\"team\":",
+            400,
+            "invalid_json",
+            Some("body"),
+        ),
+        (
+            Method::POST,
+            "/can-deploy".into(),
+            "[1, 2]",
+            400,
+            "invalid_json",
+            Some("body"),
+        ),
+        (
+            Method::POST,
+            "/can-deploy".into(),
+            "{\"team\": 5, \"environment\": \"production\"}",
+            400,
+            "invalid_json",
+            Some("body"),
+        ),
+        (
+            Method::POST,
+            "/can-deploy".into(),
+            "{}",
+            400,
+            "missing_parameter",
+            Some("team"),
+        ),
+        (
+            Method::POST,
+            "/can-deploy".into(),
+            "{\"team\": \"payments\", \"environment\": \"production\", \"at\": \"soon\"}",
+            400,
+            "invalid_parameter",
+            Some("at"),
+        ),
+        (
+            Method::POST,
+            "/can-deploy".into(),
+            &big,
+            413,
+            "payload_too_large",
+            None,
+        ),
+        (
+            Method::DELETE,
+            "/can-deploy".into(),
+            "",
+            405,
+            "method_not_allowed",
+            None,
+        ),
+        (
+            Method::GET,
+            "/windows?at=noon".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("at"),
+        ),
+        (
+            Method::GET,
+            "/windows/no-such-window".into(),
+            "",
+            404,
+            "window_not_found",
+            None,
+        ),
+        (
+            Method::GET,
+            "/windows/friday-evening?at=2026-13-01T00:00:00Z".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("at"),
+        ),
+        (
+            Method::GET,
+            "/calendar?from=last-week".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("from"),
+        ),
+        (
+            Method::GET,
+            "/calendar?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("to"),
+        ),
+        (
+            Method::GET,
+            "/calendar?from=2026-01-01T00:00:00Z&to=2028-01-01T00:00:00Z".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("to"),
+        ),
+        (
+            Method::GET,
+            "/calendar?environment=a%20b".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("environment"),
+        ),
+        (
+            Method::GET,
+            "/teams/nobody".into(),
+            "",
+            404,
+            "team_not_found",
+            None,
+        ),
+        (
+            Method::POST,
+            "/teams".into(),
+            "{}",
+            405,
+            "method_not_allowed",
+            None,
+        ),
+        (
+            Method::GET,
+            "/no/such/route".into(),
+            "",
+            404,
+            "route_not_found",
+            None,
+        ),
+    ];
+    for (method, path, body, want_status, want_code, want_field) in cases {
+        let (status, json) = app.send_raw(method.clone(), &path, body).await;
+        let shown = format!("{method} {}", &path[..path.len().min(80)]);
+        assert_eq!(status, want_status, "{shown}: {json}");
+        assert_eq!(error_code(&json), want_code, "{shown}: {json}");
+        assert_eq!(
+            json["error"]["field"].as_str(),
+            want_field,
+            "{shown}: {json}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn messages_say_what_to_fix() {
+    let app = spawn_app(CONFIG).await;
+    let (_, json) = app.get_json("/can-deploy?environment=production").await;
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("team=payments"),
+        "{json}"
+    );
+    let (_, json) = app
+        .get_json("/can-deploy?team=payments&environment=production&at=tomorrow")
+        .await;
+    assert!(
+        json["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("RFC 3339"),
+        "{json}"
+    );
+}

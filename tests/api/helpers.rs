@@ -1,0 +1,112 @@
+//! Start the real service on a free port, with a config written to a temp dir.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use deploy_gate::config;
+use deploy_gate::http::Application;
+use serde_json::Value;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// Kept alive for the service's lifetime; reload tests edit files in it.
+    #[allow(dead_code)]
+    pub config_dir: tempfile::TempDir,
+}
+
+/// A service on 127.0.0.1 with a port the OS picks, serving `config_toml`.
+pub async fn spawn_app(config_toml: &str) -> TestApp {
+    let config_dir = tempfile::tempdir().expect("temp dir");
+    let file: PathBuf = config_dir.path().join("deploy-gate.toml");
+    std::fs::write(&file, config_toml).expect("write config");
+    let config = config::load(config_dir.path(), &[]).unwrap_or_else(|p| {
+        panic!(
+            "test config: {}",
+            p.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    });
+    let app = Application::build(config, "127.0.0.1:0".parse().expect("addr"))
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let client = deploy_gate::client::http_client(Duration::from_secs(5), Duration::from_secs(30))
+        .expect("client");
+    TestApp {
+        address,
+        client,
+        config_dir,
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        let r = self.get(path).await;
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("JSON body"))
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        let status = r.status().as_u16();
+        (status, r.json().await.expect("JSON body"))
+    }
+
+    pub async fn send_raw(&self, method: reqwest::Method, path: &str, body: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .request(method, format!("{}{path}", self.address))
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("request");
+        let status = r.status().as_u16();
+        let text = r.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")),
+        )
+    }
+}
+
+/// The reason codes of a decision.
+pub fn codes(decision: &Value, list: &str) -> Vec<String> {
+    decision[list]
+        .as_array()
+        .expect(list)
+        .iter()
+        .map(|r| r["code"].as_str().expect("code").to_string())
+        .collect()
+}
+
+/// Asserts the contract's error shape and returns the code.
+pub fn error_code(body: &Value) -> String {
+    let e = &body["error"];
+    assert!(
+        e["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "error message in {body}"
+    );
+    e["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("error code in {body}"))
+        .to_string()
+}
