@@ -103,6 +103,11 @@ fn target() -> Target {
     }
 }
 
+/// The same rules compiled again, with nothing remembered.
+fn rules_again(defs: &[Def], t: DateTime<Utc>) -> Rules {
+    rules(defs, t)
+}
+
 fn rules(defs: &[Def], t: DateTime<Utc>) -> Rules {
     load_texts(&[("prop.toml", &config(defs, t))], &[])
         .expect("generated config is valid")
@@ -140,6 +145,11 @@ proptest! {
                 if between < next {
                     let d = decide(&rules, &target(), between, expected, &[]);
                     prop_assert!(!d.allowed, "allowed at {} before next_allowed_at {}", between, next);
+                    // Occurrence searches remembered from the decisions above
+                    // give the same answer as a fresh start.
+                    let fresh = decide(&rules_again(&defs, t), &target(), between, expected, &[]);
+                    prop_assert_eq!(d.next_allowed_at, fresh.next_allowed_at);
+                    prop_assert_eq!(d.reason, fresh.reason);
                 }
             }
         }

@@ -5,7 +5,7 @@ use toml::Table;
 
 use super::fields::{Fields, Problem};
 use crate::policy::{Kind, Selector, Source, Window, WindowSpec};
-use crate::schedule::{CronExpr, End, Occurrence, Schedule, Zone};
+use crate::schedule::{CronExpr, End, Memo, Occurrence, Schedule, Zone};
 
 const WINDOW_KEYS: &[&str] = &[
     "id",
@@ -134,6 +134,7 @@ pub fn window_from_table(
                 services: services.0,
                 source,
                 file: file.map(str::to_string),
+                memo: Memo::default(),
             })
         }
         _ => Err(problems),

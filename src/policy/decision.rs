@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::team::{Action, Status};
 use super::window::{Kind, Window};
 use super::{Override, Rules, Target};
+use crate::schedule::Cursor;
 
 /// How far ahead `next_allowed_at` looks before answering null.
 pub const HORIZON: Duration = Duration::days(365);
@@ -120,6 +121,13 @@ impl Decision {
     }
 }
 
+/// A window with a cursor over its occurrences, for one decision.
+#[derive(Clone)]
+struct Tracked<'w> {
+    window: &'w Window,
+    cursor: Cursor<'w>,
+}
+
 /// Decide whether `target` may deploy at `t`, for a deploy expected to take
 /// `expected` (if given), with the overrides in force.
 pub fn decide(
@@ -129,18 +137,32 @@ pub fn decide(
     expected: Option<Duration>,
     overrides: &[Override],
 ) -> Decision {
-    let windows = rules.windows_for(target);
-    let (deny, allow): (Vec<&Window>, Vec<&Window>) =
-        windows.iter().partition(|w| w.kind == Kind::Deny);
     let horizon = t + HORIZON;
     let expected = expected.filter(|d| *d > Duration::zero());
+    // Starts are looked for a little past the horizon, so that a deploy of
+    // the expected duration near the horizon still sees what it overlaps.
+    let limit = horizon + expected.unwrap_or_default() + Duration::days(1);
+    let (mut deny, mut allow): (Vec<Tracked>, Vec<Tracked>) = rules
+        .windows_for(target)
+        .into_iter()
+        .map(|window| Tracked {
+            window,
+            cursor: Cursor::new(&window.schedule, Some(&window.memo), limit),
+        })
+        .partition(|w| w.window.kind == Kind::Deny);
     let mut reasons = Vec::new();
     let mut warnings = Vec::new();
 
     // Rule 1: every active freeze.
     let mut active = Vec::new();
-    for w in &deny {
-        if let Some(until) = w.schedule.active_until(t, horizon) {
+    for (i, tracked) in deny.iter_mut().enumerate() {
+        let w = tracked.window;
+        if tracked.cursor.containing(t).is_none() {
+            continue;
+        }
+        // A copy walks the chain, so the cursor stays at `t` for the rules below.
+        if let Some(until) = tracked.cursor.clone().active_until(t) {
+            let until = until.filter(|u| *u <= horizon);
             let when = match until {
                 Some(u) => format!("until {}", w.local_time(u)),
                 None => "with no end within a year".to_string(),
@@ -152,7 +174,7 @@ pub fn decide(
             );
             r.until = until;
             reasons.push(r);
-            active.push(w.id());
+            active.push(i);
         }
     }
 
@@ -161,11 +183,11 @@ pub fn decide(
     let cover = if allow.is_empty() {
         None
     } else {
-        cover_end(&allow, t, need)
+        cover_end(&mut allow, t, need)
     };
     if !allow.is_empty() && cover.is_none() {
-        let ids: Vec<&str> = allow.iter().map(|w| w.id()).collect();
-        let next = next_start(&allow, t, horizon);
+        let ids: Vec<&str> = allow.iter().map(|w| w.window.id()).collect();
+        let next = next_start(&mut allow, t).filter(|(s, _)| *s <= horizon);
         let when = match next {
             Some((s, w)) => format!("the next, '{}', opens {}", w.id(), w.local_time(s)),
             None => "none opens within a year".to_string(),
@@ -179,7 +201,7 @@ pub fn decide(
             window_id: next.map(|(_, w)| w.id().to_string()),
             until: next.map(|(s, _)| s),
             starts_at: None,
-            overridable: allow.iter().all(|w| w.overridable()),
+            overridable: allow.iter().all(|w| w.window.overridable()),
             timed: true,
         });
     }
@@ -188,8 +210,12 @@ pub fn decide(
     if let Some(d) = expected {
         let end = t + d;
         let took = humantime::format_duration(d.to_std().unwrap_or_default());
-        for w in deny.iter().filter(|w| !active.contains(&w.id())) {
-            if let Some(o) = w.schedule.next_after(t, end).filter(|o| o.start < end) {
+        for (i, tracked) in deny.iter_mut().enumerate() {
+            if active.contains(&i) {
+                continue;
+            }
+            let w = tracked.window;
+            if let Some(o) = tracked.cursor.next_after(t).filter(|o| o.start < end) {
                 let mut r = Reason::of_window(
                     Code::WindowStartsSoon,
                     w,
@@ -219,50 +245,8 @@ pub fn decide(
     }
 
     // Rules 3 and 4: risk status under the environment's policy.
-    let policy = rules.policy(target.environment.as_str());
-    let env = &target.environment;
-    let risk = match rules.team(target.team.as_str()) {
-        Some(team) => match team.effective_status(t) {
-            Status::Green => None,
-            Status::Yellow => {
-                let plan = team.spec.plan.as_deref().unwrap_or("no plan link");
-                let due = team
-                    .spec
-                    .plan_due
-                    .map(|d| format!(", due {d}"))
-                    .unwrap_or_default();
-                Some((
-                    policy.yellow,
-                    Code::TeamYellow,
-                    format!("Team '{}' is yellow (plan {plan}{due})", team.name),
-                ))
-            }
-            Status::Red if team.overdue(t) => Some((
-                policy.red,
-                Code::PlanOverdue,
-                format!(
-                    "Team '{}' is yellow but its plan ({}) was due {} and is overdue, so it counts as red",
-                    team.name,
-                    team.spec.plan.as_deref().unwrap_or("no plan link"),
-                    team.spec
-                        .plan_due
-                        .map(|d| d.to_string())
-                        .unwrap_or_default(),
-                ),
-            )),
-            Status::Red => Some((
-                policy.red,
-                Code::TeamRed,
-                format!("Team '{}' is red (non-compliant, no plan)", team.name),
-            )),
-        },
-        None => Some((
-            policy.unknown_team,
-            Code::UnknownTeam,
-            format!("Team '{}' is not known to deploy-gate", target.team),
-        )),
-    };
-    if let Some((action, code, message)) = risk {
+    if let Some((action, code, message)) = risk(rules, target, t) {
+        let env = &target.environment;
         let what = match code {
             Code::TeamYellow => "yellow teams",
             Code::UnknownTeam => "unknown teams",
@@ -299,23 +283,22 @@ pub fn decide(
     } else if reasons.iter().any(|r| !r.timed) {
         None
     } else {
-        let everything = || earliest_free(&deny, &allow, t, expected, horizon);
-        match applied {
-            Some(o) => {
-                let deny_kept: Vec<&Window> =
-                    deny.iter().copied().filter(|w| !w.overridable()).collect();
-                let allow_kept: Vec<&Window> = if allow.iter().all(|w| w.overridable()) {
-                    Vec::new()
-                } else {
-                    allow.clone()
-                };
-                match earliest_free(&deny_kept, &allow_kept, t, expected, horizon) {
-                    Some(x) if x < o.ends_at() => Some(x),
-                    _ => everything(),
-                }
-            }
-            None => everything(),
-        }
+        // Under an override, only non-overridable windows bind until it ends.
+        let under_override = applied.and_then(|o| {
+            let mut deny_kept: Vec<Tracked> = deny
+                .iter()
+                .filter(|w| !w.window.overridable())
+                .cloned()
+                .collect();
+            let mut allow_kept: Vec<Tracked> = if allow.iter().all(|w| w.window.overridable()) {
+                Vec::new()
+            } else {
+                allow.clone()
+            };
+            earliest_free(&mut deny_kept, &mut allow_kept, t, expected, horizon)
+                .filter(|x| *x < o.ends_at())
+        });
+        under_override.or_else(|| earliest_free(&mut deny, &mut allow, t, expected, horizon))
     };
 
     let allowed = reasons.is_empty();
@@ -344,6 +327,43 @@ pub fn decide(
         override_,
         next_allowed_at,
         evaluated_at: t,
+    }
+}
+
+/// The team's risk under the environment's policy: what to do, the code and
+/// the message; `None` for a green team.
+fn risk(rules: &Rules, target: &Target, t: DateTime<Utc>) -> Option<(Action, Code, String)> {
+    let policy = rules.policy(target.environment.as_str());
+    let Some(team) = rules.team(target.team.as_str()) else {
+        let message = format!("Team '{}' is not known to deploy-gate", target.team);
+        return Some((policy.unknown_team, Code::UnknownTeam, message));
+    };
+    let plan = team.spec.plan.as_deref().unwrap_or("no plan link");
+    let due = team
+        .spec
+        .plan_due
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    match team.effective_status(t) {
+        Status::Green => None,
+        Status::Yellow => Some((
+            policy.yellow,
+            Code::TeamYellow,
+            format!("Team '{}' is yellow (plan {plan}, due {due})", team.name),
+        )),
+        Status::Red if team.overdue(t) => Some((
+            policy.red,
+            Code::PlanOverdue,
+            format!(
+                "Team '{}' is yellow but its plan ({plan}) was due {due} and is overdue, so it counts as red",
+                team.name
+            ),
+        )),
+        Status::Red => Some((
+            policy.red,
+            Code::TeamRed,
+            format!("Team '{}' is red (non-compliant, no plan)", team.name),
+        )),
     }
 }
 
@@ -386,14 +406,14 @@ fn summary(
 /// windows' occurrences, chained), looked at no further than `need`, with the
 /// window that gives that end. `None` when no allow window is open at `x`.
 fn cover_end<'w>(
-    allow: &[&'w Window],
+    allow: &mut [Tracked<'w>],
     x: DateTime<Utc>,
     need: DateTime<Utc>,
 ) -> Option<(DateTime<Utc>, &'w Window)> {
-    let latest_end = |at: DateTime<Utc>| {
+    let mut latest_end = |at: DateTime<Utc>| {
         allow
-            .iter()
-            .filter_map(|w| w.containing(at).map(|o| (o.end, *w)))
+            .iter_mut()
+            .filter_map(|w| w.cursor.containing(at).map(|o| (o.end, w.window)))
             .max_by_key(|(end, _)| *end)
     };
     let mut cover = latest_end(x)?;
@@ -411,21 +431,20 @@ fn cover_end<'w>(
 
 /// The first occurrence start strictly after `t` among `windows`.
 fn next_start<'w>(
-    windows: &[&'w Window],
+    windows: &mut [Tracked<'w>],
     t: DateTime<Utc>,
-    limit: DateTime<Utc>,
 ) -> Option<(DateTime<Utc>, &'w Window)> {
     windows
-        .iter()
-        .filter_map(|w| w.schedule.next_after(t, limit).map(|o| (o.start, *w)))
+        .iter_mut()
+        .filter_map(|w| w.cursor.next_after(t).map(|o| (o.start, w.window)))
         .min_by_key(|(s, _)| *s)
 }
 
 /// The earliest `x >= t` at which rules 1, 2 and 6 give no reason: no freeze
 /// meets `[x, x + expected)`, and, when deploy windows apply, they cover it.
 fn earliest_free(
-    deny: &[&Window],
-    allow: &[&Window],
+    deny: &mut [Tracked],
+    allow: &mut [Tracked],
     t: DateTime<Utc>,
     expected: Option<Duration>,
     horizon: DateTime<Utc>,
@@ -437,16 +456,14 @@ fn earliest_free(
             return None;
         }
         let blocked_until = deny
-            .iter()
-            .filter_map(|w| {
-                w.containing(x)
-                    .or_else(|| {
-                        (d > Duration::zero())
-                            .then(|| w.schedule.next_after(x, x + d))
-                            .flatten()
-                    })
-                    .filter(|o| o.start < x + d || o.contains(x))
-                    .map(|o| o.end)
+            .iter_mut()
+            .filter_map(|w| match w.cursor.containing(x) {
+                Some(o) => Some(o.end),
+                None => w
+                    .cursor
+                    .next_after(x)
+                    .filter(|o| o.start < x + d)
+                    .map(|o| o.end),
             })
             .max();
         if let Some(end) = blocked_until {
@@ -456,11 +473,11 @@ fn earliest_free(
         if !allow.is_empty() {
             match cover_end(allow, x, x + d) {
                 None => {
-                    x = next_start(allow, x, horizon)?.0;
+                    x = next_start(allow, x)?.0;
                     continue;
                 }
                 Some((end, _)) if end < x + d => {
-                    x = next_start(allow, end, horizon)?.0;
+                    x = next_start(allow, end)?.0;
                     continue;
                 }
                 Some(_) => {}

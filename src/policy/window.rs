@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::selector::Selector;
 use super::target::Target;
-use crate::schedule::{Occurrence, Schedule, Zone};
+use crate::schedule::{Memo, Occurrence, Schedule, Zone};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -64,6 +64,8 @@ pub struct Window {
     pub source: Source,
     /// The file it came from, for config windows.
     pub file: Option<String>,
+    /// Occurrence searches shared by decisions.
+    pub memo: Memo,
 }
 
 impl Window {

@@ -7,6 +7,7 @@ mod zone;
 
 pub use cron::{CronError, CronExpr};
 pub use occurrence::{
-    End, Occurrence, SEARCH_LIMIT, Schedule, first_start_after, last_start_at_or_before,
+    Cursor, End, Memo, Occurrence, SEARCH_LIMIT, Schedule, first_start_after,
+    last_start_at_or_before,
 };
 pub use zone::{UnknownZone, Zone};

@@ -1,6 +1,8 @@
 //! Occurrences of a window's schedule: concrete half-open `[start, end)`
 //! intervals, found by walking the cron wall times and resolving each one.
 
+use std::sync::Mutex;
+
 use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, Utc};
 use serde::Serialize;
 
@@ -213,4 +215,181 @@ pub fn last_start_at_or_before(
         cursor = wall;
     }
     best.map(|(s, _)| s).filter(|s| *s >= floor)
+}
+
+/// What a schedule looks like from an instant `at`: the occurrence that
+/// contains `at` (if any) and the first start after it. Both answers hold
+/// for every instant from `at` up to that next start.
+#[derive(Clone, Copy, Debug)]
+struct View {
+    at: DateTime<Utc>,
+    containing: Option<Occurrence>,
+    next: Option<Occurrence>,
+    /// Starts were looked for up to here.
+    limit: DateTime<Utc>,
+}
+
+impl View {
+    fn compute(schedule: &Schedule, at: DateTime<Utc>, limit: DateTime<Utc>) -> View {
+        View {
+            at,
+            containing: schedule.containing(at),
+            next: schedule.next_after(at, limit),
+            limit,
+        }
+    }
+
+    fn holds_at(&self, x: DateTime<Utc>, limit: DateTime<Utc>) -> bool {
+        self.at <= x
+            && match self.next {
+                Some(n) => x < n.start,
+                None => x <= self.limit && limit <= self.limit,
+            }
+    }
+}
+
+/// Recently computed views of one schedule, shared by every decision: CI
+/// asks about "now", which passes a schedule's starts only now and then, so
+/// most decisions need no cron search at all.
+#[derive(Default)]
+pub struct Memo(Mutex<Ring>);
+
+#[derive(Default)]
+struct Ring {
+    views: Vec<View>,
+    oldest: usize,
+}
+
+const MEMO_VIEWS: usize = 8;
+
+impl Memo {
+    /// Forget every view (benchmarks measure the cold path with it).
+    pub fn clear(&self) {
+        let mut ring = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        ring.views.clear();
+        ring.oldest = 0;
+    }
+
+    fn find(&self, x: DateTime<Utc>, limit: DateTime<Utc>) -> Option<View> {
+        let ring = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        ring.views.iter().find(|v| v.holds_at(x, limit)).copied()
+    }
+
+    fn keep(&self, view: View) {
+        let mut ring = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if ring.views.iter().any(|v| v.at == view.at) {
+            return;
+        }
+        if ring.views.len() < MEMO_VIEWS {
+            ring.views.push(view);
+        } else {
+            let i = ring.oldest;
+            ring.views[i] = view;
+            ring.oldest = (i + 1) % MEMO_VIEWS;
+        }
+    }
+}
+
+impl Clone for Memo {
+    /// A copy starts empty: it may belong to a changed schedule.
+    fn clone(&self) -> Memo {
+        Memo::default()
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
+}
+
+/// Answers `containing` and `next_after` for a schedule at instants that
+/// mostly move forward, reusing a view while it holds and stepping from
+/// occurrence to occurrence when the instant passes a start.
+#[derive(Clone, Debug)]
+pub struct Cursor<'s> {
+    schedule: &'s Schedule,
+    memo: Option<&'s Memo>,
+    limit: DateTime<Utc>,
+    view: Option<View>,
+}
+
+impl<'s> Cursor<'s> {
+    /// A cursor that looks for starts up to `limit`, sharing `memo` if given.
+    pub fn new(schedule: &'s Schedule, memo: Option<&'s Memo>, limit: DateTime<Utc>) -> Cursor<'s> {
+        Cursor {
+            schedule,
+            memo,
+            limit,
+            view: None,
+        }
+    }
+
+    fn view(&mut self, x: DateTime<Utc>) -> View {
+        if let Some(v) = self.view.filter(|v| v.holds_at(x, self.limit)) {
+            return v;
+        }
+        let memo = match self.schedule {
+            Schedule::Once(_) => None,
+            Schedule::Recurring { .. } => self.memo,
+        };
+        let found = memo.and_then(|m| m.find(x, self.limit));
+        let v = match found {
+            Some(v) => v,
+            None => {
+                let v = self
+                    .step(x)
+                    .unwrap_or_else(|| View::compute(self.schedule, x, self.limit));
+                if let Some(m) = memo {
+                    m.keep(v);
+                }
+                v
+            }
+        };
+        self.view = Some(v);
+        v
+    }
+
+    /// Moving forward past the known next start: a search or two from
+    /// occurrence to occurrence costs less than searching both ways anew.
+    fn step(&self, x: DateTime<Utc>) -> Option<View> {
+        let v = self.view.filter(|v| v.at < x)?;
+        let mut next = v.next?;
+        for _ in 0..3 {
+            let after = self.schedule.next_after(next.start, self.limit);
+            if after.is_none_or(|a| x < a.start) {
+                return Some(View {
+                    at: next.start,
+                    containing: Some(next),
+                    next: after,
+                    limit: self.limit,
+                });
+            }
+            next = after?;
+        }
+        None
+    }
+
+    /// As [`Schedule::containing`].
+    pub fn containing(&mut self, x: DateTime<Utc>) -> Option<Occurrence> {
+        self.view(x).containing.filter(|o| o.contains(x))
+    }
+
+    /// As [`Schedule::next_after`] with this cursor's limit.
+    pub fn next_after(&mut self, x: DateTime<Utc>) -> Option<Occurrence> {
+        let limit = self.limit;
+        self.view(x).next.filter(|n| n.start <= limit)
+    }
+
+    /// As [`Schedule::active_until`], moving the cursor along the chain.
+    pub fn active_until(&mut self, t: DateTime<Utc>) -> Option<Option<DateTime<Utc>>> {
+        let mut end = self.containing(t)?.end;
+        while end <= self.limit {
+            match self.containing(end) {
+                Some(o) if o.end > end => end = o.end,
+                _ => return Some(Some(end)),
+            }
+        }
+        Some(None)
+    }
 }

@@ -10,13 +10,42 @@ use chrono::offset::LocalResult;
 use chrono::{DateTime, Duration, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::{TZ_VARIANTS, Tz};
 
-/// An IANA time zone, with the largest offset jump it ever makes (the margin
-/// that wall-time searches need around a transition).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// An IANA time zone with its offset changes tabulated once, so the hot
+/// paths (offset at an instant, "is a transition near?", resolving a wall
+/// time) are binary searches over a few hundred entries.
+#[derive(Clone, Copy)]
 pub struct Zone {
     tz: Tz,
-    max_shift: Duration,
+    table: &'static Transitions,
 }
+
+/// Every offset change of a zone between 1970 and 2100.
+struct Transitions {
+    /// The largest offset jump at one transition: the margin wall-time
+    /// searches need around a transition.
+    max_shift: Duration,
+    /// Unix seconds at which the offset changes, ascending.
+    at: Vec<i64>,
+    /// `offsets[i]` is in force before `at[i]`; the last one after them all.
+    offsets: Vec<i32>,
+}
+
+/// The span the table covers (1970-01-01 to 2100-01-01); outside it, chrono-tz answers.
+const SPAN: (i64, i64) = (0, 4_102_444_800);
+
+impl fmt::Debug for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Zone").field(&self.tz.name()).finish()
+    }
+}
+
+impl PartialEq for Zone {
+    fn eq(&self, other: &Zone) -> bool {
+        self.tz == other.tz
+    }
+}
+
+impl Eq for Zone {}
 
 /// An unknown time zone name, with the closest known names.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -35,22 +64,24 @@ fn suggestion_text(suggestions: &[&str]) -> String {
 }
 
 impl Zone {
-    pub const UTC: Zone = Zone {
-        tz: Tz::UTC,
-        max_shift: Duration::zero(),
-    };
-
     /// An exact IANA name such as `Europe/Berlin`.
     pub fn parse(name: &str) -> Result<Zone, UnknownZone> {
         match name.parse::<Tz>() {
             Ok(tz) => Ok(Zone {
                 tz,
-                max_shift: max_shift(tz),
+                table: transitions(tz),
             }),
             Err(_) => Err(UnknownZone {
                 name: name.to_string(),
                 suggestions: closest(name),
             }),
+        }
+    }
+
+    pub fn utc() -> Zone {
+        Zone {
+            tz: Tz::UTC,
+            table: transitions(Tz::UTC),
         }
     }
 
@@ -64,17 +95,22 @@ impl Zone {
 
     /// The largest offset change this zone makes at one transition.
     pub fn max_shift(&self) -> Duration {
-        self.max_shift
+        self.table.max_shift
     }
 
     /// The UTC offset in force at `t`.
     pub fn offset_at(&self, t: DateTime<Utc>) -> Duration {
-        let secs = self
-            .tz
-            .offset_from_utc_datetime(&t.naive_utc())
-            .fix()
-            .local_minus_utc();
-        Duration::seconds(i64::from(secs))
+        let secs = t.timestamp();
+        if !(SPAN.0..SPAN.1).contains(&secs) {
+            let fixed = self
+                .tz
+                .offset_from_utc_datetime(&t.naive_utc())
+                .fix()
+                .local_minus_utc();
+            return Duration::seconds(i64::from(fixed));
+        }
+        let i = self.table.at.partition_point(|&x| x <= secs);
+        Duration::seconds(i64::from(self.table.offsets[i]))
     }
 
     /// The wall time at `t`.
@@ -84,6 +120,12 @@ impl Zone {
 
     /// The instant a wall time means, by the RFC 5545 rule.
     pub fn resolve(&self, local: NaiveDateTime) -> DateTime<Utc> {
+        // Away from transitions a wall time has exactly one instant, found
+        // from any nearby offset.
+        let approx = local.and_utc() - self.offset_at(local.and_utc());
+        if self.steady_near(approx) {
+            return (local - self.offset_at(approx)).and_utc();
+        }
         match self.tz.from_local_datetime(&local) {
             LocalResult::Single(t) => t.with_timezone(&Utc),
             LocalResult::Ambiguous(earlier, _) => earlier.with_timezone(&Utc),
@@ -98,13 +140,19 @@ impl Zone {
     }
 
     /// True when no transition lies within `2 * max_shift` of `t`, so wall
-    /// times near `t` map to instants in order.
+    /// times near `t` map to instants one to one and in order.
     pub fn steady_near(&self, t: DateTime<Utc>) -> bool {
-        if self.max_shift.is_zero() {
+        let margin = (self.table.max_shift * 2).num_seconds();
+        if margin == 0 {
             return true;
         }
-        let m = self.max_shift * 2;
-        self.offset_at(t - m) == self.offset_at(t + m)
+        let (lo, hi) = (t.timestamp() - margin, t.timestamp() + margin);
+        if lo < SPAN.0 || hi >= SPAN.1 {
+            return self.offset_at(t - self.table.max_shift * 2)
+                == self.offset_at(t + self.table.max_shift * 2);
+        }
+        let i = self.table.at.partition_point(|&x| x <= lo);
+        self.table.at.get(i).is_none_or(|&next| next > hi)
     }
 }
 
@@ -116,41 +164,53 @@ impl fmt::Display for Zone {
 
 impl Default for Zone {
     fn default() -> Self {
-        Zone::UTC
+        Zone::utc()
     }
 }
 
-/// Scan the zone day by day (1970-2100) for its largest offset jump; cached,
-/// since config loads ask again for the same zones.
-fn max_shift(tz: Tz) -> Duration {
-    static CACHE: OnceLock<Mutex<HashMap<Tz, Duration>>> = OnceLock::new();
+/// Tabulate a zone's transitions: scan in 6-hour steps, then find each
+/// change to the second. Built once per zone and kept for the process's life
+/// (there are fewer than 600 zones).
+fn transitions(tz: Tz) -> &'static Transitions {
+    static CACHE: OnceLock<Mutex<HashMap<Tz, &'static Transitions>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
-    if let Some(d) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&tz) {
-        return *d;
-    }
-    let offset = |t: i64| {
-        let at = DateTime::from_timestamp(t, 0).unwrap_or_default();
-        tz.offset_from_utc_datetime(&at.naive_utc())
-            .fix()
-            .local_minus_utc()
-    };
-    const DAY: i64 = 86_400;
-    let (from, to) = (0i64, 4_102_444_800i64); // 1970-01-01 .. 2100-01-01
-    let mut biggest = 0i64;
-    let mut previous = offset(from);
-    let mut t = from + DAY;
-    while t <= to {
-        let now = offset(t);
-        biggest = biggest.max(i64::from((now - previous).abs()));
-        previous = now;
-        t += DAY;
-    }
-    let shift = Duration::seconds(biggest);
-    cache
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(tz, shift);
-    shift
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    cache.entry(tz).or_insert_with(|| {
+        let offset = |secs: i64| {
+            let at = DateTime::from_timestamp(secs, 0).unwrap_or_default();
+            tz.offset_from_utc_datetime(&at.naive_utc())
+                .fix()
+                .local_minus_utc()
+        };
+        const STEP: i64 = 6 * 3600;
+        let mut table = Transitions {
+            max_shift: Duration::zero(),
+            at: Vec::new(),
+            offsets: vec![offset(SPAN.0)],
+        };
+        let mut t = SPAN.0;
+        while t < SPAN.1 {
+            let (before, after) = (offset(t), offset(t + STEP));
+            if before != after {
+                // The first second in (t, t + STEP] with the new offset.
+                let (mut lo, mut hi) = (t, t + STEP);
+                while hi - lo > 1 {
+                    let mid = lo + (hi - lo) / 2;
+                    if offset(mid) == before {
+                        lo = mid
+                    } else {
+                        hi = mid
+                    }
+                }
+                table.at.push(hi);
+                table.offsets.push(after);
+                let shift = Duration::seconds(i64::from((after - before).abs()));
+                table.max_shift = table.max_shift.max(shift);
+            }
+            t += STEP;
+        }
+        Box::leak(Box::new(table))
+    })
 }
 
 /// Up to three known names closest to `name`: same name ignoring case first,
