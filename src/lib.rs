@@ -7,3 +7,4 @@ pub mod config;
 pub mod http;
 pub mod policy;
 pub mod schedule;
+pub mod store;

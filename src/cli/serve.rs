@@ -5,10 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use crate::config::{self, LogFormat};
-use crate::http::Application;
+use crate::http::{Application, Launch};
 
 pub fn run(path: &Path, listen: Option<SocketAddr>) -> ExitCode {
-    let config = match config::load(path, &super::environment()) {
+    let env = super::environment();
+    let config = match config::load(path, &env) {
         Ok(c) => c,
         Err(problems) => {
             for p in &problems {
@@ -23,10 +24,14 @@ pub fn run(path: &Path, listen: Option<SocketAddr>) -> ExitCode {
         }
     };
     init_logging(config.settings.log_format);
-    let listen = listen.unwrap_or(config.settings.listen);
+    let launch = Launch {
+        config_path: path.to_path_buf(),
+        env,
+        listen,
+    };
     let result = actix_web::rt::System::new().block_on(async move {
-        let app = Application::build(config, listen).await?;
-        tracing::info!(port = app.port(), %listen, config = %path.display(), "deploy-gate is listening");
+        let app = Application::build(config, launch).await?;
+        tracing::info!(port = app.port(), config = %path.display(), "deploy-gate is listening");
         app.run_until_stopped().await?;
         anyhow::Ok(())
     });

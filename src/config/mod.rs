@@ -13,7 +13,7 @@ use std::sync::Arc;
 use toml::{Table, Value};
 
 pub use fields::{Problem, did_you_mean};
-pub use settings::{DEFAULTS, LogFormat, Role, Settings, TokenSpec, hex32};
+pub use settings::{DEFAULTS, LogFormat, Role, Settings, TokenSpec, hex, hex32, token_digest};
 pub use team::team_from_table;
 pub use window::{check_id, parse_duration_text, parse_time_text, window_from_table};
 
@@ -378,11 +378,16 @@ fn settings_from(
         file: store_f.as_deref(),
     });
     problems.append(&mut p);
-    let (auth, mut p) = settings::auth(&Located {
+    let (mut auth, mut p) = settings::auth(&Located {
         table: &auth_t,
         file: auth_f.as_deref(),
     });
     problems.append(&mut p);
+    match settings::bootstrap_admin(env) {
+        Ok(Some(admin)) => auth.tokens.push(admin),
+        Ok(None) => {}
+        Err(p) => problems.push(p),
+    }
     let (policy_t, policy_f) = found
         .get("policy")
         .map_or((&empty, None), |(f, t)| (*t, Some(*f)));

@@ -250,6 +250,43 @@ fn token(table: &Table, file: Option<&str>, index: usize) -> Result<TokenSpec, V
     }
 }
 
+/// The SHA-256 digest of a token: the only form in which tokens are kept.
+pub fn token_digest(token: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(token.as_bytes()).into()
+}
+
+/// Lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The bootstrap admin token from `DEPLOY_GATE_ADMIN_TOKEN`, if set.
+pub fn bootstrap_admin(env: &[(String, String)]) -> Result<Option<TokenSpec>, Problem> {
+    let Some((_, token)) = env
+        .iter()
+        .find(|(k, v)| k == "DEPLOY_GATE_ADMIN_TOKEN" && !v.is_empty())
+    else {
+        return Ok(None);
+    };
+    if token.trim().len() < 16 {
+        return Err(Problem::new(
+            Some("environment"),
+            "DEPLOY_GATE_ADMIN_TOKEN",
+            "",
+            "invalid_value",
+            "is shorter than 16 characters; use a long random token, e.g. from `deploy-gate token new`",
+        ));
+    }
+    Ok(Some(TokenSpec {
+        name: "bootstrap-admin".into(),
+        sha256: token_digest(token.trim()),
+        role: Role::Admin,
+        teams: Selector::any(),
+        environments: Selector::any(),
+    }))
+}
+
 /// 64 hex digits into 32 bytes.
 pub fn hex32(text: &str) -> Option<[u8; 32]> {
     let bytes = text.trim().as_bytes();

@@ -1,9 +1,10 @@
 //! The HTTP face: routes, the error catalogue, startup.
 
+pub mod auth;
 pub mod error;
 mod params;
 pub mod routes;
 pub mod startup;
 pub mod state;
 
-pub use startup::Application;
+pub use startup::{Application, Launch};

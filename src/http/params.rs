@@ -68,3 +68,18 @@ pub fn expected_duration(value: Option<&str>) -> Result<Option<Duration>, ApiErr
         }
     }
 }
+
+/// A page size: `default` when absent, at most `max`.
+pub fn limit(value: Option<&str>, default: i64, max: i64) -> Result<i64, ApiError> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(default),
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if (1..=max).contains(&n) => Ok(n),
+            _ => Err(ApiError::bad(
+                "invalid_parameter",
+                "limit",
+                format!("limit must be a number from 1 to {max}"),
+            )),
+        },
+    }
+}

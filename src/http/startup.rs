@@ -1,6 +1,9 @@
-//! Builds the HTTP server once, for `serve` and for the tests alike.
+//! Builds the service once, for `serve` and for the tests alike: the store,
+//! the state, the background tasks and the HTTP server.
 
 use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
@@ -8,9 +11,15 @@ use anyhow::Context;
 use chrono::Utc;
 
 use super::error::{self, ApiError};
-use super::routes::{calendar, decisions, health, teams, windows};
+use super::routes::{audit, calendar, decisions, health, overrides, teams, windows};
 use super::state::AppState;
-use crate::config::Config;
+use crate::config::{Config, config_files};
+use crate::store::Store;
+
+/// How often config files are checked for edits.
+const WATCH_EVERY: Duration = Duration::from_millis(400);
+/// How often expired overrides are recorded and the override cache refreshed.
+const EXPIRE_EVERY: Duration = Duration::from_secs(1);
 
 pub struct Application {
     port: u16,
@@ -18,13 +27,27 @@ pub struct Application {
     state: web::Data<AppState>,
 }
 
+/// Where the config came from, so it can be read again on edits.
+pub struct Launch {
+    pub config_path: PathBuf,
+    /// The environment the config was read with (`DEPLOY_GATE_*` overrides).
+    pub env: Vec<(String, String)>,
+    /// Instead of `[server] listen`; port 0 picks a free port.
+    pub listen: Option<SocketAddr>,
+}
+
 impl Application {
-    /// Bind `listen` (port 0 picks a free port) and build the server.
-    pub async fn build(config: Config, listen: SocketAddr) -> anyhow::Result<Application> {
+    /// Open the store, bind, and build the server; background tasks start on
+    /// the current tokio runtime.
+    pub async fn build(config: Config, launch: Launch) -> anyhow::Result<Application> {
+        let listen = launch.listen.unwrap_or(config.settings.listen);
+        let store = Store::open(&config.settings.store_url).await?;
+        let state = web::Data::new(
+            AppState::load(config, launch.config_path, launch.env, store, Utc::now()).await?,
+        );
         let listener =
             TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let port = listener.local_addr().context("no local address")?.port();
-        let state = web::Data::new(AppState::new(&config, Utc::now()));
         let server = {
             let state = state.clone();
             HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
@@ -32,6 +55,8 @@ impl Application {
                 .with_context(|| format!("cannot serve on {listen}"))?
                 .run()
         };
+        tokio::spawn(record_expiries(state.clone()));
+        tokio::spawn(watch_config(state.clone()));
         Ok(Application {
             port,
             server,
@@ -52,6 +77,71 @@ impl Application {
     }
 }
 
+/// Record each override's expiry once, at its `expires_at`, and drop it from
+/// the cache (decisions check expiry themselves; this keeps the cache small).
+async fn record_expiries(state: web::Data<AppState>) {
+    let mut tick = tokio::time::interval(EXPIRE_EVERY);
+    loop {
+        tick.tick().await;
+        let now = Utc::now();
+        match state.store.record_expired(now).await {
+            Ok(expired) => {
+                for o in &expired {
+                    tracing::info!(override_id = %o.id, team = %o.team, environment = %o.environment, "override expired");
+                }
+                if !expired.is_empty()
+                    && let Err(e) = state.refresh_overrides(now).await
+                {
+                    tracing::error!(error = %format!("{e:#}"), "cannot read overrides");
+                }
+            }
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot record expired overrides"),
+        }
+    }
+}
+
+/// What the config files hold now: names and contents.
+fn config_signature(path: &std::path::Path) -> Option<Vec<(PathBuf, Vec<u8>)>> {
+    let files = config_files(path).ok()?;
+    Some(
+        files
+            .into_iter()
+            .map(|f| {
+                let bytes = std::fs::read(&f).unwrap_or_default();
+                (f, bytes)
+            })
+            .collect(),
+    )
+}
+
+/// Reload on any edit to the config files (checked every 400 ms) and on SIGHUP.
+async fn watch_config(state: web::Data<AppState>) {
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let path = state.config_path.clone();
+    let mut seen = config_signature(&path);
+    let mut tick = tokio::time::interval(WATCH_EVERY);
+    loop {
+        let signalled = tokio::select! {
+            _ = tick.tick() => false,
+            Some(()) = async { match hangup.as_mut() { Some(h) => h.recv().await, None => std::future::pending().await } } => true,
+        };
+        let now_files = {
+            let path = path.clone();
+            tokio::task::spawn_blocking(move || config_signature(&path))
+                .await
+                .ok()
+                .flatten()
+        };
+        if signalled || now_files != seen {
+            if signalled {
+                tracing::info!("SIGHUP: reloading the config");
+            }
+            seen = now_files;
+            state.reload_config(Utc::now()).await;
+        }
+    }
+}
+
 /// Every route, with the catalogue's error shape for bad bodies and queries.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
@@ -67,11 +157,31 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(decisions::get))
             .route(web::post().to(decisions::post)),
     )
-    .service(resource("/windows").route(web::get().to(windows::list)))
-    .service(resource("/windows/{id}").route(web::get().to(windows::one)))
+    .service(
+        resource("/windows")
+            .route(web::get().to(windows::list))
+            .route(web::post().to(windows::create)),
+    )
+    .service(
+        resource("/windows/{id}")
+            .route(web::get().to(windows::one))
+            .route(web::put().to(windows::replace))
+            .route(web::delete().to(windows::delete)),
+    )
     .service(resource("/calendar").route(web::get().to(calendar::get)))
     .service(resource("/teams").route(web::get().to(teams::list)))
-    .service(resource("/teams/{name}").route(web::get().to(teams::one)))
+    .service(
+        resource("/teams/{name}")
+            .route(web::get().to(teams::one))
+            .route(web::put().to(teams::put)),
+    )
+    .service(
+        resource("/overrides")
+            .route(web::get().to(overrides::list))
+            .route(web::post().to(overrides::create)),
+    )
+    .service(resource("/overrides/{id}").route(web::delete().to(overrides::revoke)))
+    .service(resource("/audit").route(web::get().to(audit::list)))
     .service(resource("/healthz").route(web::get().to(health::healthz)))
     .service(resource("/readyz").route(web::get().to(health::readyz)))
     .default_service(web::to(not_found));

@@ -1,10 +1,9 @@
 //! Start the real service on a free port, with a config written to a temp dir.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use deploy_gate::config;
-use deploy_gate::http::Application;
+use deploy_gate::http::{Application, Launch};
 use serde_json::Value;
 
 pub struct TestApp {
@@ -15,12 +14,22 @@ pub struct TestApp {
     pub config_dir: tempfile::TempDir,
 }
 
-/// A service on 127.0.0.1 with a port the OS picks, serving `config_toml`.
+/// A service on 127.0.0.1 with a port the OS picks, serving `config_toml`,
+/// with its own SQLite file.
 pub async fn spawn_app(config_toml: &str) -> TestApp {
     let config_dir = tempfile::tempdir().expect("temp dir");
-    let file: PathBuf = config_dir.path().join("deploy-gate.toml");
-    std::fs::write(&file, config_toml).expect("write config");
-    let config = config::load(config_dir.path(), &[]).unwrap_or_else(|p| {
+    std::fs::write(config_dir.path().join("deploy-gate.toml"), config_toml).expect("write config");
+    spawn_in(config_dir).await
+}
+
+/// A service on the config (and store) in `config_dir`.
+pub async fn spawn_in(config_dir: tempfile::TempDir) -> TestApp {
+    let store = config_dir.path().join("store").join("gate.db");
+    let env = vec![(
+        "DEPLOY_GATE_STORE__URL".to_string(),
+        format!("sqlite://{}", store.display()),
+    )];
+    let config = config::load(config_dir.path(), &env).unwrap_or_else(|p| {
         panic!(
             "test config: {}",
             p.iter()
@@ -29,9 +38,12 @@ pub async fn spawn_app(config_toml: &str) -> TestApp {
                 .join("\n")
         )
     });
-    let app = Application::build(config, "127.0.0.1:0".parse().expect("addr"))
-        .await
-        .expect("build app");
+    let launch = Launch {
+        config_path: config_dir.path().to_path_buf(),
+        env,
+        listen: Some("127.0.0.1:0".parse().expect("addr")),
+    };
+    let app = Application::build(config, launch).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let client = deploy_gate::client::http_client(Duration::from_secs(5), Duration::from_secs(30))

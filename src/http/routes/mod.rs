@@ -1,7 +1,9 @@
 //! One module per group of routes.
 
+pub mod audit;
 pub mod calendar;
 pub mod decisions;
 pub mod health;
+pub mod overrides;
 pub mod teams;
 pub mod windows;

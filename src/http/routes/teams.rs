@@ -4,8 +4,12 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use serde_json::Value;
+
+use crate::config::Problem;
+use crate::http::auth::Admin;
 use crate::http::error::ApiError;
-use crate::http::state::AppState;
+use crate::http::state::{AppState, team_from_json};
 use crate::policy::{Source, Status, Team};
 
 #[derive(Serialize)]
@@ -55,4 +59,64 @@ pub async fn one(
         ),
     })?;
     Ok(HttpResponse::Ok().json(TeamView::at(team, Utc::now())))
+}
+
+/// `PUT /teams/{name}`: set a team's status, plan and due date.
+pub async fn put(
+    admin: Admin,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    if state.config_defines_team(&name) {
+        return Err(ApiError::Conflict {
+            code: "defined_in_config",
+            message: format!(
+                "team `{name}` comes from a config file; change it there (in git), not through the API"
+            ),
+        });
+    }
+    let mut body = body.into_inner();
+    let Some(map) = body.as_object_mut() else {
+        return Err(ApiError::bad(
+            "invalid_json",
+            "body",
+            "the body must be a JSON object such as {\"status\": \"green\"}",
+        ));
+    };
+    match map.get("name") {
+        None | Some(Value::Null) => {
+            map.insert("name".into(), Value::String(name.to_string()));
+        }
+        Some(Value::String(given)) if *given == *name => {}
+        Some(_) => {
+            return Err(ApiError::Invalid(vec![Problem::new(
+                None,
+                "",
+                "name",
+                "invalid_value",
+                format!("does not match the name in the path, `{name}`"),
+            )]));
+        }
+    }
+    let team = team_from_json(&body).map_err(ApiError::Invalid)?;
+    let spec = serde_json::to_value(&team.spec).map_err(anyhow::Error::from)?;
+    let now = Utc::now();
+    let before = state
+        .store
+        .put_team(&name, &spec, &admin.0.name, now)
+        .await?;
+    state.set_api_team(team, now);
+    tracing::info!(team = %name, by = %admin.0.name, "team saved");
+    let live = state.live();
+    let team = live
+        .rules
+        .team(&name)
+        .ok_or_else(|| anyhow::anyhow!("team {name} missing after save"))?;
+    let view = TeamView::at(team, now);
+    Ok(if before.is_some() {
+        HttpResponse::Ok().json(view)
+    } else {
+        HttpResponse::Created().json(view)
+    })
 }

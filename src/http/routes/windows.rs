@@ -1,12 +1,18 @@
-//! `/windows`: the windows in force, and where each one is in its schedule.
+//! `/windows`: the windows in force, where each one is in its schedule, and
+//! changes to the windows the service itself keeps.
+
+use std::sync::Arc;
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::config::Problem;
+use crate::http::auth::Admin;
 use crate::http::error::ApiError;
 use crate::http::params;
-use crate::http::state::AppState;
+use crate::http::state::{AppState, window_from_json};
 use crate::policy::{Source, Window, WindowSpec};
 use crate::schedule::{Occurrence, SEARCH_LIMIT};
 
@@ -71,4 +77,144 @@ pub async fn one(
         ),
     })?;
     Ok(HttpResponse::Ok().json(WindowView::at(w, t)))
+}
+
+fn defined_in_config(id: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "defined_in_config",
+        message: format!(
+            "window `{id}` comes from a config file; change it there (in git), not through the API"
+        ),
+    }
+}
+
+/// The body as a window definition, with the id from the path when the body has none.
+fn body_with_id(mut body: Value, id: &str) -> Result<Value, ApiError> {
+    let Some(map) = body.as_object_mut() else {
+        return Err(ApiError::bad(
+            "invalid_json",
+            "body",
+            "the body must be a JSON object describing a window",
+        ));
+    };
+    match map.get("id") {
+        None | Some(Value::Null) => {
+            map.insert("id".into(), Value::String(id.to_string()));
+        }
+        Some(Value::String(given)) if given == id => {}
+        Some(_) => {
+            return Err(ApiError::Invalid(vec![Problem::new(
+                None,
+                "",
+                "id",
+                "invalid_value",
+                format!("does not match the id in the path, `{id}`"),
+            )]));
+        }
+    }
+    Ok(body)
+}
+
+/// Compile and store a window definition; answers the stored view and
+/// whether it replaced one.
+async fn save(
+    state: &AppState,
+    admin: &Admin,
+    body: &Value,
+) -> Result<(Arc<Window>, bool), ApiError> {
+    let window = window_from_json(body).map_err(ApiError::Invalid)?;
+    let id = window.id().to_string();
+    if state.config_defines_window(&id) {
+        return Err(defined_in_config(&id));
+    }
+    let spec = serde_json::to_value(&window.spec).map_err(anyhow::Error::from)?;
+    let now = Utc::now();
+    let before = state
+        .store
+        .put_window(&id, &spec, &admin.0.name, now)
+        .await?;
+    state.set_api_window(&id, Some(window), now);
+    let live = state.live();
+    let stored = live
+        .rules
+        .window(&id)
+        .cloned()
+        .ok_or_else(|| anyhow::anyhow!("window {id} missing after save"))?;
+    tracing::info!(window = %id, by = %admin.0.name, replaced = before.is_some(), "window saved");
+    Ok((stored, before.is_some()))
+}
+
+pub async fn create(
+    admin: Admin,
+    state: web::Data<AppState>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let id = match body.get("id").and_then(Value::as_str) {
+        Some(id) => id.to_string(),
+        None => {
+            return Err(ApiError::Invalid(vec![Problem::new(
+                None,
+                "",
+                "id",
+                "missing_field",
+                "is required, e.g. \"id\": \"hotfix-freeze\"",
+            )]));
+        }
+    };
+    if state.config_defines_window(&id) {
+        return Err(defined_in_config(&id));
+    }
+    if state.live().rules.window(&id).is_some() {
+        return Err(ApiError::Conflict {
+            code: "window_exists",
+            message: format!("window `{id}` already exists; PUT /windows/{id} replaces it"),
+        });
+    }
+    let (w, _) = save(&state, &admin, &body).await?;
+    Ok(HttpResponse::Created().json(WindowView::at(&w, Utc::now())))
+}
+
+pub async fn replace(
+    admin: Admin,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, ApiError> {
+    if state.config_defines_window(&id) {
+        return Err(defined_in_config(&id));
+    }
+    let body = body_with_id(body.into_inner(), &id)?;
+    let (w, replaced) = save(&state, &admin, &body).await?;
+    let view = WindowView::at(&w, Utc::now());
+    Ok(if replaced {
+        HttpResponse::Ok().json(view)
+    } else {
+        HttpResponse::Created().json(view)
+    })
+}
+
+pub async fn delete(
+    admin: Admin,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    if state.config_defines_window(&id) {
+        return Err(defined_in_config(&id));
+    }
+    let now = Utc::now();
+    match state.store.delete_window(&id, &admin.0.name, now).await? {
+        Some(before) => {
+            state.set_api_window(&id, None, now);
+            tracing::info!(window = %id, by = %admin.0.name, "window deleted");
+            Ok(HttpResponse::Ok().json(serde_json::json!({ "deleted": before })))
+        }
+        None => Err(ApiError::NotFound {
+            code: "window_not_found",
+            message: format!(
+                "no window has id `{}`; GET /windows lists them",
+                id.escape_debug()
+            ),
+        }),
+    }
 }
