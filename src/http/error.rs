@@ -93,6 +93,16 @@ impl ApiError {
     }
 }
 
+/// An API body's problems name the key in the body (`cron`), not the
+/// config-file path (`windows[x].cron`).
+fn api_field(p: &Problem) -> String {
+    if p.key.is_empty() {
+        p.field()
+    } else {
+        p.key.clone()
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -120,7 +130,7 @@ impl ResponseError for ApiError {
         if let ApiError::Invalid(problems) = self {
             body["problems"] = problems
                 .iter()
-                .map(|p| json!({"code": p.code, "field": p.field(), "message": p.message}))
+                .map(|p| json!({"code": p.code, "field": api_field(p), "message": p.message}))
                 .collect();
         }
         let mut response = HttpResponse::build(self.status_code());

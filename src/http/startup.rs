@@ -56,7 +56,9 @@ impl Application {
                 .run()
         };
         tokio::spawn(record_expiries(state.clone()));
-        tokio::spawn(watch_config(state.clone()));
+        // Taken now, not when the task first runs, so no edit slips between.
+        let seen = config_signature(&state.config_path);
+        tokio::spawn(watch_config(state.clone(), seen));
         Ok(Application {
             port,
             server,
@@ -115,10 +117,9 @@ fn config_signature(path: &std::path::Path) -> Option<Vec<(PathBuf, Vec<u8>)>> {
 }
 
 /// Reload on any edit to the config files (checked every 400 ms) and on SIGHUP.
-async fn watch_config(state: web::Data<AppState>) {
+async fn watch_config(state: web::Data<AppState>, mut seen: Option<Vec<(PathBuf, Vec<u8>)>>) {
     let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let path = state.config_path.clone();
-    let mut seen = config_signature(&path);
     let mut tick = tokio::time::interval(WATCH_EVERY);
     loop {
         let signalled = tokio::select! {

@@ -10,7 +10,6 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     /// Kept alive for the service's lifetime; reload tests edit files in it.
-    #[allow(dead_code)]
     pub config_dir: tempfile::TempDir,
 }
 
@@ -121,4 +120,82 @@ pub fn error_code(body: &Value) -> String {
         .as_str()
         .unwrap_or_else(|| panic!("error code in {body}"))
         .to_string()
+}
+
+/// The config lines for a token, and the token itself.
+pub fn token_lines(name: &str, token: &str, role: &str, scope: &str) -> String {
+    let digest = deploy_gate::config::hex(&deploy_gate::config::token_digest(token));
+    format!(
+        "[[auth.tokens]]\nname = \"{name}\"\nsha256 = \"{digest}\"\nrole = \"{role}\"\n{scope}\n"
+    )
+}
+
+pub const ADMIN: &str = "admin-token-0123456789abcdef";
+pub const READER: &str = "read-token-0123456789abcdef";
+pub const PAYMENTS_ONCALL: &str = "override-token-payments-0123456789";
+
+/// `[auth]` with an admin, a reader and an override token for payments in production.
+pub fn auth_config() -> String {
+    format!(
+        "[auth]\nmax_override_ttl = \"2h\"\n\n{}{}{}",
+        token_lines("ops-admin", ADMIN, "admin", ""),
+        token_lines("auditor", READER, "read", ""),
+        token_lines(
+            "payments-oncall",
+            PAYMENTS_ONCALL,
+            "override",
+            "teams = [\"payments\"]\nenvironments = [\"production\"]"
+        ),
+    )
+}
+
+impl TestApp {
+    /// A request with an optional bearer token and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut r = self
+            .client
+            .request(method, format!("{}{path}", self.address));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            r = r.json(b);
+        }
+        let response = r.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Wait (at most `limit`) until `check` holds for the JSON at `path`.
+    pub async fn wait_for(
+        &self,
+        path: &str,
+        limit: Duration,
+        check: impl Fn(u16, &Value) -> bool,
+    ) -> (u16, Value) {
+        let started = std::time::Instant::now();
+        loop {
+            let r = self.get(path).await;
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap_or(Value::Null);
+            if check(status, &body) {
+                return (status, body);
+            }
+            assert!(
+                started.elapsed() < limit,
+                "{path} did not reach the expected state within {limit:?}: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
 }

@@ -1,8 +1,13 @@
 //! Black-box tests: the real service on a real port, spoken to over HTTP.
 
+mod admin;
+mod audit;
+mod auth;
 mod calendar;
 mod can_deploy;
 mod errors;
 mod helpers;
+mod overrides;
+mod reload;
 mod teams;
 mod windows;

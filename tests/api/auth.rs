@@ -1,0 +1,131 @@
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{ADMIN, PAYMENTS_ONCALL, READER, auth_config, error_code, spawn_app};
+
+/// Every mutating route, and the read routes that need a role, refuse
+/// callers without the right token: 401 (with WWW-Authenticate: Bearer) when
+/// there is no usable token, 403 when the token lacks the role or scope.
+#[tokio::test]
+async fn every_protected_route_refuses_the_wrong_callers() {
+    let app = spawn_app(&auth_config()).await;
+    let window = json!({"id": "x", "start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z"});
+    let override_search = json!({"team": "search", "environment": "production", "reason": "Hotfix for search outage INC-1"});
+    let routes: Vec<(Method, &str, Option<Value>)> = vec![
+        (Method::POST, "/windows", Some(window.clone())),
+        (Method::PUT, "/windows/x", Some(window.clone())),
+        (Method::DELETE, "/windows/x", None),
+        (Method::PUT, "/teams/search", Some(json!({"status": "red"}))),
+        (Method::POST, "/overrides", Some(override_search)),
+        (Method::DELETE, "/overrides/ovr-1", None),
+        (Method::GET, "/overrides", None),
+        (Method::GET, "/audit", None),
+    ];
+    for (method, path, body) in &routes {
+        // (header, expected status)
+        let mut callers: Vec<(Option<String>, u16)> = vec![
+            (None, 401),
+            (Some(format!("Basic {ADMIN}")), 401),
+            (Some("Bearer not-a-known-token-at-all".into()), 401),
+            (Some("Bearer ".into()), 401),
+        ];
+        // The read token may read the audit log; the override token may list overrides.
+        if *path != "/audit" {
+            callers.push((Some(format!("Bearer {READER}")), 403));
+        }
+        if *path != "/overrides" || *method != Method::GET {
+            callers.push((Some(format!("Bearer {PAYMENTS_ONCALL}")), 403));
+        }
+        for (header, want) in callers {
+            let mut r = app
+                .client
+                .request(method.clone(), format!("{}{path}", app.address));
+            if let Some(h) = &header {
+                r = r.header("authorization", h);
+            }
+            if let Some(b) = body {
+                r = r.json(b);
+            }
+            let response = r.send().await.expect("request");
+            let status = response.status().as_u16();
+            let www = response
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap_or("").to_string());
+            let json: Value = response.json().await.expect("json");
+            let shown = format!(
+                "{method} {path} with {:?}",
+                header.as_deref().map(|h| h.split(' ').next().unwrap_or(""))
+            );
+            assert_eq!(status, want, "{shown}: {json}");
+            let code = error_code(&json);
+            if want == 401 {
+                assert_eq!(code, "unauthorized", "{shown}");
+                assert_eq!(www.as_deref(), Some("Bearer"), "{shown}");
+            } else {
+                assert_eq!(code, "forbidden", "{shown}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_right_roles_get_through() {
+    let app = spawn_app(&auth_config()).await;
+    let (status, _) = app.call(Method::GET, "/audit", Some(READER), None).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.call(Method::GET, "/audit", Some(ADMIN), None).await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/overrides?active=true",
+            Some(PAYMENTS_ONCALL),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    // Decisions need no token by default, and a token may still be sent.
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/can-deploy?team=payments&environment=production",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/can-deploy?team=payments&environment=production",
+            Some(READER),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn decisions_need_a_token_when_configured() {
+    let config = auth_config().replace("[auth]\n", "[auth]\ndecisions_need_token = true\n");
+    let app = spawn_app(&config).await;
+    let (status, body) = app
+        .call(
+            Method::GET,
+            "/can-deploy?team=payments&environment=production",
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = app
+        .call(
+            Method::GET,
+            "/can-deploy?team=payments&environment=production",
+            Some(READER),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+}
