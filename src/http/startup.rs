@@ -56,9 +56,13 @@ impl Application {
                 .run()
         };
         tokio::spawn(record_expiries(state.clone()));
-        // Taken now, not when the task first runs, so no edit slips between.
+        // Taken now, not when the task first runs, so no edit or SIGHUP
+        // slips in between.
         let seen = config_signature(&state.config_path);
-        tokio::spawn(watch_config(state.clone(), seen));
+        let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+            .map_err(|e| tracing::warn!(error = %e, "SIGHUP will not reload the config"))
+            .ok();
+        tokio::spawn(watch_config(state.clone(), seen, hangup));
         Ok(Application {
             port,
             server,
@@ -117,8 +121,11 @@ fn config_signature(path: &std::path::Path) -> Option<Vec<(PathBuf, Vec<u8>)>> {
 }
 
 /// Reload on any edit to the config files (checked every 400 ms) and on SIGHUP.
-async fn watch_config(state: web::Data<AppState>, mut seen: Option<Vec<(PathBuf, Vec<u8>)>>) {
-    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+async fn watch_config(
+    state: web::Data<AppState>,
+    mut seen: Option<Vec<(PathBuf, Vec<u8>)>>,
+    mut hangup: Option<tokio::signal::unix::Signal>,
+) {
     let path = state.config_path.clone();
     let mut tick = tokio::time::interval(WATCH_EVERY);
     loop {
