@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Load benchmark: GET /can-deploy against GET /healthz with the same load
-# tool, connections and duration, in one run, on the sample config.
-# Prints requests per second, latency percentiles and the ratio.
+# Load benchmark, one run, same load tool, connections and duration for each
+# route, on the sample config:
+#   GET /healthz                      the baseline
+#   GET /can-deploy?at=...            a simulation: the decision path, not audited
+#   GET /can-deploy                   a real decision, committed to the audit
+#                                     log (SQLite, synchronous=FULL) before
+#                                     the answer
+# Prints requests per second, latency percentiles and the ratios.
 #
 #   bench/load.sh            # 10 s per route, 64 connections
 #   DURATION=30s CONNECTIONS=128 bench/load.sh
@@ -43,5 +48,10 @@ echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION, $(nproc) cores, sample config" 
 health=$(run "GET /healthz" "http://127.0.0.1:$PORT/healthz")
 query="team=search&service=api&environment=production&expected_duration=30m"
 echo "decision asked: $(curl -fsS "http://127.0.0.1:$PORT/can-deploy?$query" | head -c 160)..." >&2
-decide=$(run "GET /can-deploy" "http://127.0.0.1:$PORT/can-deploy?$query")
-awk -v d="$decide" -v h="$health" 'BEGIN { printf "ratio /can-deploy : /healthz = %.2f (target >= 0.50)\n", d / h }' >&2
+simulated=$(run "GET /can-deploy?at= (not audited)" "http://127.0.0.1:$PORT/can-deploy?$query&at=2026-11-27T18:00:00Z")
+audited=$(run "GET /can-deploy (audited)" "http://127.0.0.1:$PORT/can-deploy?$query")
+awk -v s="$simulated" -v a="$audited" -v h="$health" 'BEGIN {
+  printf "ratio simulated /can-deploy : /healthz = %.2f (target >= 0.50)\n", s / h
+  printf "ratio audited   /can-deploy : /healthz = %.2f\n", a / h
+  printf "audited decisions: %.0f/s (target >= 5000/s with p99 < 10 ms)\n", a
+}' >&2

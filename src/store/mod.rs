@@ -437,11 +437,32 @@ impl Store {
 
     // ---- the audit log
 
-    /// Append records in one transaction (group commit).
+    /// Append records in one transaction (group commit), many rows to a statement.
     pub async fn append(&self, entries: &[AuditEntry]) -> anyhow::Result<()> {
+        const ROWS: usize = 100;
         let mut tx = self.pool.begin().await?;
-        for e in entries {
-            insert_audit(&mut tx, e).await?;
+        for chunk in entries.chunks(ROWS) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let n = i * 6;
+                    format!("(${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6)
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO audit (at, kind, actor, team, environment, details) VALUES {}",
+                rows.join(", ")
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for e in chunk {
+                q = q
+                    .bind(millis(e.at))
+                    .bind(e.kind.clone())
+                    .bind(e.actor.clone())
+                    .bind(e.team.clone())
+                    .bind(e.environment.clone())
+                    .bind(e.details.to_string());
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
