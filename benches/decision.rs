@@ -8,29 +8,15 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use deploy_gate::config::load_texts;
 use deploy_gate::policy::{Name, Rules, Target, decide};
 
-const ZONES: &[&str] = &[
-    "UTC",
-    "Europe/Berlin",
-    "America/New_York",
-    "Australia/Sydney",
-    "Asia/Tokyo",
-];
+const ZONES: &[&str] = &["UTC", "Europe/Berlin", "America/New_York", "Australia/Sydney", "Asia/Tokyo"];
 
 /// 10,000 windows: 9,980 scoped to one of 1,000 teams, 20 for every team.
 pub fn big_config() -> String {
     let mut out = String::with_capacity(3_000_000);
     for i in 0..10_000 {
         let zone = ZONES[i % ZONES.len()];
-        let teams = if i < 20 {
-            "[\"*\"]".to_string()
-        } else {
-            format!("[\"team-{}\"]", i % 1000)
-        };
-        let env = if i % 3 == 0 {
-            "[\"staging\"]"
-        } else {
-            "[\"production\", \"prod-*\"]"
-        };
+        let teams = if i < 20 { "[\"*\"]".to_string() } else { format!("[\"team-{}\"]", i % 1000) };
+        let env = if i % 3 == 0 { "[\"staging\"]" } else { "[\"production\", \"prod-*\"]" };
         let kind = if i % 50 == 7 { "allow" } else { "deny" };
         let schedule = match i % 3 {
             0 => format!(
@@ -39,10 +25,7 @@ pub fn big_config() -> String {
                 ["MON-FRI", "FRI", "SAT,SUN", "*"][i % 4],
                 1 + i % 12
             ),
-            1 => format!(
-                "cron = \"30 {} * * FRI\"\nend_cron = \"0 8 * * MON\"",
-                12 + i % 10
-            ),
+            1 => format!("cron = \"30 {} * * FRI\"\nend_cron = \"0 8 * * MON\"", 12 + i % 10),
             _ => {
                 let day = 1 + i % 28;
                 format!(
@@ -52,25 +35,17 @@ pub fn big_config() -> String {
                 )
             }
         };
-        let duration_kind = if kind == "allow" {
-            "cron = \"0 22 * * *\"\nduration = \"10h\"".to_string()
-        } else {
-            schedule
-        };
+        let duration_kind =
+            if kind == "allow" { "cron = \"0 22 * * *\"\nduration = \"10h\"".to_string() } else { schedule };
         out.push_str(&format!(
             "[[windows]]\nid = \"w{i}\"\nkind = \"{kind}\"\ntimezone = \"{zone}\"\n{duration_kind}\nteams = {teams}\nenvironments = {env}\n\n"
         ));
     }
     for t in 0..1000 {
         let status = ["green", "green", "yellow", "red"][t % 4];
-        let plan = if status == "yellow" {
-            "plan = \"https://tracker.example/P-1\"\nplan_due = \"2027-06-30\"\n"
-        } else {
-            ""
-        };
-        out.push_str(&format!(
-            "[[teams]]\nname = \"team-{t}\"\nstatus = \"{status}\"\n{plan}\n"
-        ));
+        let plan =
+            if status == "yellow" { "plan = \"https://tracker.example/P-1\"\nplan_due = \"2027-06-30\"\n" } else { "" };
+        out.push_str(&format!("[[teams]]\nname = \"team-{t}\"\nstatus = \"{status}\"\n{plan}\n"));
     }
     out.push_str("[policy.environments.production]\nred = \"warn\"\nyellow = \"warn\"\n");
     out
@@ -78,9 +53,7 @@ pub fn big_config() -> String {
 
 fn rules() -> Rules {
     let text = big_config();
-    load_texts(&[("bench.toml", &text)], &[])
-        .expect("bench config is valid")
-        .rules()
+    load_texts(&[("bench.toml", &text)], &[]).expect("bench config is valid").rules()
 }
 
 fn target(team: &str) -> Target {
@@ -103,23 +76,14 @@ fn bench(c: &mut Criterion) {
     let t: DateTime<Utc> = "2026-11-27T18:00:00Z".parse().expect("t");
     let frozen = target("team-42");
     let d = decide(&rules, &frozen, t, Some(Duration::minutes(30)), &[]);
-    println!(
-        "team-42 at {t}: allowed={} reasons={:?} next_allowed_at={:?}",
-        d.allowed,
-        d.codes(),
-        d.next_allowed_at
-    );
+    println!("team-42 at {t}: allowed={} reasons={:?} next_allowed_at={:?}", d.allowed, d.codes(), d.next_allowed_at);
     let relevant = rules.windows_for(&frozen);
     let forget = || relevant.iter().for_each(|w| w.memo.clear());
     let expected = Some(Duration::minutes(30));
     // Cold: no earlier occurrence search to reuse, as right after a reload
     // or for a simulation far from now.
     c.bench_function("decision, cold: denied, with next_allowed_at", |b| {
-        b.iter_batched(
-            forget,
-            |()| decide(&rules, &frozen, t, expected, &[]),
-            BatchSize::SmallInput,
-        )
+        b.iter_batched(forget, |()| decide(&rules, &frozen, t, expected, &[]), BatchSize::SmallInput)
     });
     // Warm: CI asking about "now", a millisecond later each time.
     let mut now = t;
@@ -131,11 +95,7 @@ fn bench(c: &mut Criterion) {
     });
     let quiet: DateTime<Utc> = "2026-11-25T10:00:00Z".parse().expect("t");
     c.bench_function("decision, cold: allowed", |b| {
-        b.iter_batched(
-            forget,
-            |()| decide(&rules, &frozen, quiet, None, &[]),
-            BatchSize::SmallInput,
-        )
+        b.iter_batched(forget, |()| decide(&rules, &frozen, quiet, None, &[]), BatchSize::SmallInput)
     });
     let mut now = quiet;
     c.bench_function("decision, warm: allowed", |b| {

@@ -6,10 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 /// A client with connect and read timeouts, TLS by rustls (no OpenSSL).
-pub fn http_client(
-    connect_timeout: Duration,
-    timeout: Duration,
-) -> reqwest::Result<reqwest::Client> {
+pub fn http_client(connect_timeout: Duration, timeout: Duration) -> reqwest::Result<reqwest::Client> {
     // Installing twice fails harmlessly: another caller got there first.
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder()
@@ -25,11 +22,7 @@ pub enum AskError {
     #[error("cannot reach {url}: {cause}")]
     Unreachable { url: String, cause: String },
     #[error("{url} answered {status} with a body that is not deploy-gate's JSON: {snippet}")]
-    BadAnswer {
-        url: String,
-        status: u16,
-        snippet: String,
-    },
+    BadAnswer { url: String, status: u16, snippet: String },
 }
 
 /// A gate at a base URL, with an optional bearer token.
@@ -60,10 +53,8 @@ impl Gate {
         connect_timeout: Duration,
         timeout: Duration,
     ) -> Result<Gate, AskError> {
-        let client = http_client(connect_timeout, timeout).map_err(|e| AskError::Unreachable {
-            url: base.into(),
-            cause: causes(&e),
-        })?;
+        let client = http_client(connect_timeout, timeout)
+            .map_err(|e| AskError::Unreachable { url: base.into(), cause: causes(&e) })?;
         Ok(Gate {
             base: base.trim_end_matches('/').to_string(),
             token: token.filter(|t| !t.is_empty()),
@@ -108,25 +99,15 @@ impl Gate {
                     attempt += 1;
                 }
                 Err(e) => {
-                    return Err(AskError::Unreachable {
-                        url,
-                        cause: causes(&e),
-                    });
+                    return Err(AskError::Unreachable { url, cause: causes(&e) });
                 }
             }
         };
         let status = response.status().as_u16();
-        let text = response.text().await.map_err(|e| AskError::Unreachable {
-            url: url.clone(),
-            cause: causes(&e),
-        })?;
+        let text = response.text().await.map_err(|e| AskError::Unreachable { url: url.clone(), cause: causes(&e) })?;
         match serde_json::from_str::<Value>(&text) {
             Ok(json) if json.is_object() || json.is_array() => Ok((status, json)),
-            _ => Err(AskError::BadAnswer {
-                url,
-                status,
-                snippet: text.chars().take(120).collect(),
-            }),
+            _ => Err(AskError::BadAnswer { url, status, snippet: text.chars().take(120).collect() }),
         }
     }
 }

@@ -31,10 +31,7 @@ impl Server {
         let mut child = binary()
             .args(["serve", "--listen", "127.0.0.1:0", "--config"])
             .arg(dir.join("config"))
-            .env(
-                "DEPLOY_GATE_STORE__URL",
-                format!("sqlite://{}", dir.join("data/gate.db").display()),
-            )
+            .env("DEPLOY_GATE_STORE__URL", format!("sqlite://{}", dir.join("data/gate.db").display()))
             .env("DEPLOY_GATE_SERVER__LOG_FORMAT", "json")
             .env("DEPLOY_GATE_ADMIN_TOKEN", ADMIN)
             .env("RUST_LOG", "debug")
@@ -74,11 +71,7 @@ impl Server {
     fn wait_for_log(&self, needle: &str) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while !self.log().contains(needle) {
-            assert!(
-                Instant::now() < deadline,
-                "no `{needle}` in the log:\n{}",
-                self.log()
-            );
+            assert!(Instant::now() < deadline, "no `{needle}` in the log:\n{}", self.log());
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -97,17 +90,10 @@ impl Drop for Server {
 }
 
 fn client() -> reqwest::Client {
-    deploy_gate::client::http_client(Duration::from_secs(5), Duration::from_secs(30))
-        .expect("client")
+    deploy_gate::client::http_client(Duration::from_secs(5), Duration::from_secs(30)).expect("client")
 }
 
-async fn call(
-    url: &str,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<Value>,
-) -> (u16, Value) {
+async fn call(url: &str, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
     let mut r = client().request(method, format!("{url}{path}"));
     if let Some(t) = token {
         r = r.bearer_auth(t);
@@ -149,9 +135,16 @@ async fn every_acknowledged_write_and_audit_record_survives_sigkill() {
     let url = server.url();
     let ok = |s: u16| (200..300).contains(&s);
 
-    let (s, o) = call(&url, Method::POST, "/overrides", Some(ADMIN), Some(json!({
-        "team": "payments", "environment": "production", "reason": "Hotfix for checkout outage INC-1", "ttl": "4h"
-    }))).await;
+    let (s, o) = call(
+        &url,
+        Method::POST,
+        "/overrides",
+        Some(ADMIN),
+        Some(json!({
+            "team": "payments", "environment": "production", "reason": "Hotfix for checkout outage INC-1", "ttl": "4h"
+        })),
+    )
+    .await;
     assert!(ok(s), "{o}");
     let (s, revoked) = call(
         &url,
@@ -164,14 +157,9 @@ async fn every_acknowledged_write_and_audit_record_survives_sigkill() {
     )
     .await;
     assert!(ok(s));
-    let (s, _) = call(
-        &url,
-        Method::DELETE,
-        &format!("/overrides/{}", revoked["id"].as_str().expect("id")),
-        Some(ADMIN),
-        None,
-    )
-    .await;
+    let (s, _) =
+        call(&url, Method::DELETE, &format!("/overrides/{}", revoked["id"].as_str().expect("id")), Some(ADMIN), None)
+            .await;
     assert!(ok(s));
     let (s, _) = call(
         &url,
@@ -184,14 +172,7 @@ async fn every_acknowledged_write_and_audit_record_survives_sigkill() {
     )
     .await;
     assert!(ok(s));
-    let (s, _) = call(
-        &url,
-        Method::PUT,
-        "/teams/search",
-        Some(ADMIN),
-        Some(json!({"status": "red"})),
-    )
-    .await;
+    let (s, _) = call(&url, Method::PUT, "/teams/search", Some(ADMIN), Some(json!({"status": "red"}))).await;
     assert!(ok(s));
     let mut decision_ids = Vec::new();
     for i in 0..20 {
@@ -205,33 +186,11 @@ async fn every_acknowledged_write_and_audit_record_survives_sigkill() {
 
     let server = Server::start(dir.path());
     let url = server.url();
-    let (_, active) = call(
-        &url,
-        Method::GET,
-        "/overrides?active=true",
-        Some(ADMIN),
-        None,
-    )
-    .await;
-    let ids: Vec<&str> = active
-        .as_array()
-        .expect("list")
-        .iter()
-        .filter_map(|o| o["id"].as_str())
-        .collect();
+    let (_, active) = call(&url, Method::GET, "/overrides?active=true", Some(ADMIN), None).await;
+    let ids: Vec<&str> = active.as_array().expect("list").iter().filter_map(|o| o["id"].as_str()).collect();
     assert_eq!(ids, [o["id"].as_str().expect("id")]);
-    let (_, d) = call(
-        &url,
-        Method::GET,
-        "/can-deploy?team=payments&environment=production",
-        None,
-        None,
-    )
-    .await;
-    assert_eq!(
-        d["allowed"], true,
-        "the override still lifts the freeze: {d}"
-    );
+    let (_, d) = call(&url, Method::GET, "/can-deploy?team=payments&environment=production", None, None).await;
+    assert_eq!(d["allowed"], true, "the override still lifts the freeze: {d}");
     let (s, w) = call(&url, Method::GET, "/windows/api-freeze", None, None).await;
     assert_eq!((s, w["source"].as_str()), (200, Some("api")));
     let (_, t) = call(&url, Method::GET, "/teams/search", None, None).await;
@@ -239,20 +198,12 @@ async fn every_acknowledged_write_and_audit_record_survives_sigkill() {
 
     let (_, audit) = call(&url, Method::GET, "/audit?limit=1000", Some(ADMIN), None).await;
     let records = audit["records"].as_array().expect("records");
-    let recorded: Vec<&str> = records
-        .iter()
-        .filter_map(|r| r["details"]["decision_id"].as_str())
-        .collect();
+    let recorded: Vec<&str> = records.iter().filter_map(|r| r["details"]["decision_id"].as_str()).collect();
     for id in &decision_ids {
         assert!(recorded.contains(&id.as_str()), "decision {id} lost");
     }
     let kinds: Vec<&str> = records.iter().filter_map(|r| r["kind"].as_str()).collect();
-    for kind in [
-        "override.created",
-        "override.revoked",
-        "window.created",
-        "team.created",
-    ] {
+    for kind in ["override.created", "override.revoked", "window.created", "team.created"] {
         assert!(kinds.contains(&kind), "{kind} lost: {kinds:?}");
     }
 }
@@ -261,40 +212,29 @@ async fn every_acknowledged_write_and_audit_record_survives_sigkill() {
 async fn no_token_appears_in_the_logs() {
     let override_token = "override-secret-token-abcdef0123456789";
     let digest = deploy_gate::config::hex(&deploy_gate::config::token_digest(override_token));
-    let config = format!(
-        "{CONFIG}\n[auth]\n[[auth.tokens]]\nname = \"oncall\"\nsha256 = \"{digest}\"\nrole = \"override\"\n"
-    );
+    let config =
+        format!("{CONFIG}\n[auth]\n[[auth.tokens]]\nname = \"oncall\"\nsha256 = \"{digest}\"\nrole = \"override\"\n");
     let dir = workspace(&config);
     let server = Server::start(dir.path());
     let url = server.url();
     let wrong = "wrong-token-that-must-not-be-logged-42";
-    call(&url, Method::POST, "/overrides", Some(override_token), Some(json!({
-        "team": "payments", "environment": "production", "reason": "Hotfix for checkout outage INC-1"
-    }))).await;
+    call(
+        &url,
+        Method::POST,
+        "/overrides",
+        Some(override_token),
+        Some(json!({
+            "team": "payments", "environment": "production", "reason": "Hotfix for checkout outage INC-1"
+        })),
+    )
+    .await;
     call(&url, Method::GET, "/audit", Some(wrong), None).await;
     call(&url, Method::GET, "/audit", Some(ADMIN), None).await;
-    call(
-        &url,
-        Method::GET,
-        "/can-deploy?team=payments&environment=production",
-        Some(override_token),
-        None,
-    )
-    .await;
-    call(
-        &url,
-        Method::PUT,
-        "/teams/x",
-        Some(wrong),
-        Some(json!({"status": "red"})),
-    )
-    .await;
+    call(&url, Method::GET, "/can-deploy?team=payments&environment=production", Some(override_token), None).await;
+    call(&url, Method::PUT, "/teams/x", Some(wrong), Some(json!({"status": "red"}))).await;
     server.wait_for_log("override created");
     let log = server.log();
-    assert!(
-        log.contains("\"decision\""),
-        "the log has the requests:\n{log}"
-    );
+    assert!(log.contains("\"decision\""), "the log has the requests:\n{log}");
     for secret in [ADMIN, override_token, wrong, digest.as_str()] {
         assert!(!log.contains(secret), "`{secret}` appears in the log");
     }
@@ -304,15 +244,9 @@ async fn no_token_appears_in_the_logs() {
 async fn sighup_reloads_the_config() {
     let dir = workspace(CONFIG);
     let server = Server::start(dir.path());
-    std::fs::write(
-        dir.path().join("config/deploy-gate.toml"),
-        CONFIG.replace("\"payments\"]", "\"search\"]"),
-    )
-    .expect("edit");
-    let status = Command::new("kill")
-        .args(["-HUP", &server.child.id().to_string()])
-        .status()
-        .expect("kill -HUP");
+    std::fs::write(dir.path().join("config/deploy-gate.toml"), CONFIG.replace("\"payments\"]", "\"search\"]"))
+        .expect("edit");
+    let status = Command::new("kill").args(["-HUP", &server.child.id().to_string()]).status().expect("kill -HUP");
     assert!(status.success());
     server.wait_for_log("SIGHUP: reloading the config");
     server.wait_for_log("config reloaded");
@@ -339,65 +273,28 @@ async fn a_new_token_works_and_the_override_command_uses_it() {
         .expect("token new");
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let token = text
-        .lines()
-        .find(|l| l.starts_with("dg_"))
-        .expect("a token line")
-        .to_string();
+    let token = text.lines().find(|l| l.starts_with("dg_")).expect("a token line").to_string();
     assert_eq!(token.len(), 3 + 64);
-    let lines: String = text
-        .lines()
-        .skip_while(|l| !l.starts_with("[[auth.tokens]]"))
-        .map(|l| format!("{l}\n"))
-        .collect();
-    assert!(
-        lines.contains("role = \"override\"") && lines.contains("teams = [\"payments\"]"),
-        "{text}"
-    );
-    assert!(
-        !lines.contains(&token),
-        "the config lines hold only the digest"
-    );
+    let lines: String =
+        text.lines().skip_while(|l| !l.starts_with("[[auth.tokens]]")).map(|l| format!("{l}\n")).collect();
+    assert!(lines.contains("role = \"override\"") && lines.contains("teams = [\"payments\"]"), "{text}");
+    assert!(!lines.contains(&token), "the config lines hold only the digest");
 
     let dir = workspace(&format!("{CONFIG}\n[auth]\n{lines}"));
     let server = Server::start(dir.path());
     let url = server.url();
     let run = |team: &str, token: &str| {
         binary()
-            .args([
-                "override",
-                "--url",
-                &url,
-                "--team",
-                team,
-                "--environment",
-                "production",
-                "--ttl",
-                "15m",
-            ])
+            .args(["override", "--url", &url, "--team", team, "--environment", "production", "--ttl", "15m"])
             .args(["--reason", "Hotfix for checkout outage INC-4211"])
             .env("DEPLOY_GATE_TOKEN", token)
             .output()
             .expect("override")
     };
     let out = run("payments", &token);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        String::from_utf8_lossy(&out.stdout).contains("is in force for payments in production")
-    );
-    let (_, d) = call(
-        &url,
-        Method::GET,
-        "/can-deploy?team=payments&environment=production",
-        None,
-        None,
-    )
-    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("is in force for payments in production"));
+    let (_, d) = call(&url, Method::GET, "/can-deploy?team=payments&environment=production", None, None).await;
     assert_eq!(d["allowed"], true);
     // Out of scope: refused, exit 1.
     let out = run("search", &token);
@@ -405,15 +302,7 @@ async fn a_new_token_works_and_the_override_command_uses_it() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("may not override for team search"));
     // Unreachable: exit 2.
     let out = binary()
-        .args([
-            "override",
-            "--url",
-            "http://127.0.0.1:9",
-            "--team",
-            "payments",
-            "--environment",
-            "production",
-        ])
+        .args(["override", "--url", "http://127.0.0.1:9", "--team", "payments", "--environment", "production"])
         .args(["--reason", "Hotfix for checkout outage INC-4211"])
         .env("DEPLOY_GATE_TOKEN", &token)
         .output()

@@ -13,15 +13,8 @@ fn deploy_gate() -> Command {
 
 #[test]
 fn the_sample_config_is_valid() {
-    let out = deploy_gate()
-        .args(["validate", "--config", "config"])
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let out = deploy_gate().args(["validate", "--config", "config"]).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).contains("valid"));
 }
 
@@ -103,91 +96,37 @@ fn broken_dir() -> tempfile::TempDir {
 
 /// (file, field, words the message must hold)
 const EXPECTED: &[(&str, &str, &str)] = &[
-    (
-        "a-windows.toml",
-        "windows[tz-typo].timezone",
-        "unknown time zone `Europe/Berln`; did you mean Europe/Berlin",
-    ),
-    (
-        "a-windows.toml",
-        "windows[bad-cron].cron",
-        "day-of-week: `FRX`",
-    ),
+    ("a-windows.toml", "windows[tz-typo].timezone", "unknown time zone `Europe/Berln`; did you mean Europe/Berlin"),
+    ("a-windows.toml", "windows[bad-cron].cron", "day-of-week: `FRX`"),
     ("a-windows.toml", "windows[never].cron", "never fires"),
     ("a-windows.toml", "windows[no-schedule]", "has no schedule"),
-    (
-        "a-windows.toml",
-        "windows[two-forms].cron",
-        "two schedule forms",
-    ),
-    (
-        "a-windows.toml",
-        "windows[bad-duration].duration",
-        "is not a duration",
-    ),
-    (
-        "a-windows.toml",
-        "windows[backwards].end",
-        "is not after start",
-    ),
-    (
-        "a-windows.toml",
-        "windows[typo].durration",
-        "unknown field; did you mean `duration`?",
-    ),
-    (
-        "a-windows.toml",
-        "windows[typo].cron",
-        "needs duration or end_cron",
-    ),
+    ("a-windows.toml", "windows[two-forms].cron", "two schedule forms"),
+    ("a-windows.toml", "windows[bad-duration].duration", "is not a duration"),
+    ("a-windows.toml", "windows[backwards].end", "is not after start"),
+    ("a-windows.toml", "windows[typo].durration", "unknown field; did you mean `duration`?"),
+    ("a-windows.toml", "windows[typo].cron", "needs duration or end_cron"),
     ("a-windows.toml", "windows[Bad_Id].id", "is not a window id"),
-    (
-        "b-teams.toml",
-        "windows[dup].id",
-        "is already used by a window in",
-    ),
-    (
-        "b-teams.toml",
-        "teams[payments].status",
-        "`orange` is not a status",
-    ),
-    (
-        "b-teams.toml",
-        "teams[search].plan",
-        "is required for a yellow team",
-    ),
-    (
-        "b-teams.toml",
-        "teams[search].plan_due",
-        "is required for a yellow team",
-    ),
+    ("b-teams.toml", "windows[dup].id", "is already used by a window in"),
+    ("b-teams.toml", "teams[payments].status", "`orange` is not a status"),
+    ("b-teams.toml", "teams[search].plan", "is required for a yellow team"),
+    ("b-teams.toml", "teams[search].plan_due", "is required for a yellow team"),
 ];
 
 fn assert_every_problem_named(output: &str, dir: &std::path::Path) {
     for (file, field, words) in EXPECTED {
         let prefix = format!("{}: {field}: ", dir.join(file).display());
         assert!(
-            output
-                .lines()
-                .any(|l| l.starts_with(&prefix) && l.contains(words)),
+            output.lines().any(|l| l.starts_with(&prefix) && l.contains(words)),
             "no line `{prefix}...{words}` in:\n{output}"
         );
     }
-    assert_eq!(
-        output.lines().count(),
-        EXPECTED.len(),
-        "one line per problem:\n{output}"
-    );
+    assert_eq!(output.lines().count(), EXPECTED.len(), "one line per problem:\n{output}");
 }
 
 #[test]
 fn validate_names_every_problem_with_file_window_and_field_and_exits_1() {
     let dir = broken_dir();
-    let out = deploy_gate()
-        .args(["validate", "--config"])
-        .arg(dir.path())
-        .output()
-        .expect("run");
+    let out = deploy_gate().args(["validate", "--config"]).arg(dir.path()).output().expect("run");
     assert_eq!(out.status.code(), Some(1));
     assert_every_problem_named(&String::from_utf8_lossy(&out.stdout), dir.path());
 }
@@ -195,49 +134,26 @@ fn validate_names_every_problem_with_file_window_and_field_and_exits_1() {
 #[test]
 fn serve_refuses_an_invalid_config_with_the_same_lines() {
     let dir = broken_dir();
-    let out = deploy_gate()
-        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
-        .arg(dir.path())
-        .output()
-        .expect("run");
+    let out =
+        deploy_gate().args(["serve", "--listen", "127.0.0.1:0", "--config"]).arg(dir.path()).output().expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    let problems: String = stderr
-        .lines()
-        .filter(|l| !l.starts_with("deploy-gate:"))
-        .map(|l| format!("{l}\n"))
-        .collect();
+    let problems: String =
+        stderr.lines().filter(|l| !l.starts_with("deploy-gate:")).map(|l| format!("{l}\n")).collect();
     assert_every_problem_named(&problems, dir.path());
 }
 
 #[test]
 fn settings_tables_stand_in_one_file_only_and_unknown_tables_are_named() {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("a.toml"),
-        "[server]\nlisten = \"127.0.0.1:9000\"\n",
-    )
-    .expect("write");
-    std::fs::write(
-        dir.path().join("b.toml"),
-        "[server]\nlisten = \"127.0.0.1:9001\"\n[[window]]\nid = \"x\"\n",
-    )
-    .expect("write");
-    let out = deploy_gate()
-        .args(["validate", "--config"])
-        .arg(dir.path())
-        .output()
-        .expect("run");
+    std::fs::write(dir.path().join("a.toml"), "[server]\nlisten = \"127.0.0.1:9000\"\n").expect("write");
+    std::fs::write(dir.path().join("b.toml"), "[server]\nlisten = \"127.0.0.1:9001\"\n[[window]]\nid = \"x\"\n")
+        .expect("write");
+    let out = deploy_gate().args(["validate", "--config"]).arg(dir.path()).output().expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("b.toml: server: [server] is also in"),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains("b.toml: window: unknown table; did you mean `windows`?"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("b.toml: server: [server] is also in"), "{stdout}");
+    assert!(stdout.contains("b.toml: window: unknown table; did you mean `windows`?"), "{stdout}");
 }
 
 #[test]
@@ -250,30 +166,16 @@ fn environment_variables_override_settings_and_bad_ones_are_reported() {
         .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("server.listen: `not-an-address` is not ADDRESS:PORT"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("server.listen: `not-an-address` is not ADDRESS:PORT"), "{stdout}");
     assert!(stdout.contains("DEPLOY_GATE_SERVER__LISTN"), "{stdout}");
 }
 
 #[test]
 fn a_toml_syntax_error_names_the_file_and_line() {
     let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("bad.toml"),
-        "[[windows]]\nid = \"x\ncron = 1\n",
-    )
-    .expect("write");
-    let out = deploy_gate()
-        .args(["validate", "--config"])
-        .arg(dir.path())
-        .output()
-        .expect("run");
+    std::fs::write(dir.path().join("bad.toml"), "[[windows]]\nid = \"x\ncron = 1\n").expect("write");
+    let out = deploy_gate().args(["validate", "--config"]).arg(dir.path()).output().expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        stdout.contains("bad.toml: ") && stdout.contains("line 2"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("bad.toml: ") && stdout.contains("line 2"), "{stdout}");
 }

@@ -5,22 +5,12 @@ use deploy_gate::config::load_texts;
 use deploy_gate::policy::{Decision, Name, Override, Rules, Target, decide};
 
 fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .expect("test instant")
-        .with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(s).expect("test instant").with_timezone(&Utc)
 }
 
 fn rules(text: &str) -> Rules {
     load_texts(&[("test.toml", text)], &[])
-        .unwrap_or_else(|p| {
-            panic!(
-                "config: {}",
-                p.iter()
-                    .map(|p| p.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )
-        })
+        .unwrap_or_else(|p| panic!("config: {}", p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")))
         .rules()
 }
 
@@ -56,12 +46,7 @@ status = "green"
 
 #[test]
 fn allow_when_no_rule_gives_a_reason() {
-    let d = ask(
-        &rules(FRIDAY),
-        "payments",
-        "production",
-        "2026-11-26T10:00:00Z",
-    );
+    let d = ask(&rules(FRIDAY), "payments", "production", "2026-11-26T10:00:00Z");
     assert!(d.allowed);
     assert_eq!(d.decision, "allow");
     assert!(d.reasons.is_empty() && d.warnings.is_empty());
@@ -70,12 +55,7 @@ fn allow_when_no_rule_gives_a_reason() {
 
 #[test]
 fn rule_1_an_active_freeze_gives_window_active_until_its_end() {
-    let d = ask(
-        &rules(FRIDAY),
-        "payments",
-        "production",
-        "2026-11-27T18:00:00Z",
-    );
+    let d = ask(&rules(FRIDAY), "payments", "production", "2026-11-27T18:00:00Z");
     assert!(!d.allowed);
     assert_eq!(codes(&d.reasons), ["window_active"]);
     let r = &d.reasons[0];
@@ -87,34 +67,10 @@ fn rule_1_an_active_freeze_gives_window_active_until_its_end() {
     );
     assert_eq!(d.next_allowed_at, Some(at("2026-11-30T07:00:00Z")));
     // Half-open: allowed exactly at the end, denied exactly at the start.
-    assert!(
-        ask(
-            &rules(FRIDAY),
-            "payments",
-            "production",
-            "2026-11-30T07:00:00Z"
-        )
-        .allowed
-    );
-    assert!(
-        !ask(
-            &rules(FRIDAY),
-            "payments",
-            "production",
-            "2026-11-27T16:00:00Z"
-        )
-        .allowed
-    );
+    assert!(ask(&rules(FRIDAY), "payments", "production", "2026-11-30T07:00:00Z").allowed);
+    assert!(!ask(&rules(FRIDAY), "payments", "production", "2026-11-27T16:00:00Z").allowed);
     // Another environment is not frozen.
-    assert!(
-        ask(
-            &rules(FRIDAY),
-            "payments",
-            "staging",
-            "2026-11-27T18:00:00Z"
-        )
-        .allowed
-    );
+    assert!(ask(&rules(FRIDAY), "payments", "staging", "2026-11-27T18:00:00Z").allowed);
 }
 
 #[test]
@@ -128,18 +84,9 @@ start = "2026-11-27T00:00:00Z"
 end = "2026-12-02T00:00:00Z"
 "#
     );
-    let d = ask(
-        &rules(&text),
-        "payments",
-        "production",
-        "2026-11-28T12:00:00Z",
-    );
+    let d = ask(&rules(&text), "payments", "production", "2026-11-28T12:00:00Z");
     assert_eq!(codes(&d.reasons), ["window_active", "window_active"]);
-    let ids: Vec<_> = d
-        .reasons
-        .iter()
-        .filter_map(|r| r.window_id.as_deref())
-        .collect();
+    let ids: Vec<_> = d.reasons.iter().filter_map(|r| r.window_id.as_deref()).collect();
     assert_eq!(ids, ["friday-evening", "holiday"]);
     // The answer is the end of the later of the two.
     assert_eq!(d.next_allowed_at, Some(at("2026-12-02T00:00:00Z")));
@@ -206,17 +153,10 @@ fn rule_3_risk_status_under_a_deny_policy_is_a_reason() {
     let rules = rules(RISK);
     let d = ask(&rules, "identity", "production", "2026-11-26T10:00:00Z");
     assert_eq!(codes(&d.reasons), ["team_red"]);
-    assert_eq!(
-        d.next_allowed_at, None,
-        "risk status does not end with time"
-    );
+    assert_eq!(d.next_allowed_at, None, "risk status does not end with time");
     let d = ask(&rules, "payments", "production", "2026-11-26T10:00:00Z");
     assert_eq!(codes(&d.reasons), ["team_yellow"]);
-    assert!(
-        d.reasons[0]
-            .message
-            .contains("https://tracker.example/PAY-12")
-    );
+    assert!(d.reasons[0].message.contains("https://tracker.example/PAY-12"));
 }
 
 #[test]
@@ -250,10 +190,7 @@ fn rule_3_a_yellow_plan_past_due_counts_as_red_from_the_end_of_its_day() {
 #[test]
 fn rule_4_an_unknown_team_is_a_reason_or_a_warning_by_policy() {
     let rules = rules(RISK);
-    assert_eq!(
-        codes(&ask(&rules, "nobody", "production", "2026-11-26T10:00:00Z").reasons),
-        ["unknown_team"]
-    );
+    assert_eq!(codes(&ask(&rules, "nobody", "production", "2026-11-26T10:00:00Z").reasons), ["unknown_team"]);
     let d = ask(&rules, "nobody", "staging", "2026-11-26T10:00:00Z");
     assert!(d.allowed);
     assert_eq!(codes(&d.warnings), ["unknown_team"]);
@@ -262,16 +199,8 @@ fn rule_4_an_unknown_team_is_a_reason_or_a_warning_by_policy() {
 
 #[test]
 fn several_reasons_at_once_are_all_listed() {
-    let text = format!(
-        "{RISK}\n{}",
-        FRIDAY.replace("[[teams]]\nname = \"payments\"\nstatus = \"green\"", "")
-    );
-    let d = ask(
-        &rules(&text),
-        "identity",
-        "production",
-        "2026-11-27T18:00:00Z",
-    );
+    let text = format!("{RISK}\n{}", FRIDAY.replace("[[teams]]\nname = \"payments\"\nstatus = \"green\"", ""));
+    let d = ask(&rules(&text), "identity", "production", "2026-11-27T18:00:00Z");
     assert_eq!(codes(&d.reasons), ["window_active", "team_red"]);
     assert_eq!(d.next_allowed_at, None);
     assert!(d.reason.contains("friday-evening") && d.reason.contains("red"));
@@ -317,26 +246,14 @@ status = "red"
 fn rule_5_an_override_lifts_every_reason_but_non_overridable_windows() {
     let rules = rules(LOCKED);
     let t = target("identity", None, "production");
-    let ovr = [override_for(
-        "identity",
-        None,
-        "production",
-        "2026-11-27T17:30:00Z",
-        "2026-11-27T21:30:00Z",
-    )];
+    let ovr = [override_for("identity", None, "production", "2026-11-27T17:30:00Z", "2026-11-27T21:30:00Z")];
     let d = decide(&rules, &t, at("2026-11-27T18:00:00Z"), None, &ovr);
     assert!(d.allowed, "{}", d.reason);
     assert_eq!(codes(&d.overridden), ["window_active", "team_red"]);
     assert_eq!(d.override_.as_ref().map(|o| o.id.as_str()), Some("ovr-1"));
 
     // Saturday: the holiday is not overridable and stays in force.
-    let ovr = [override_for(
-        "identity",
-        None,
-        "production",
-        "2026-11-28T11:00:00Z",
-        "2026-11-28T15:00:00Z",
-    )];
+    let ovr = [override_for("identity", None, "production", "2026-11-28T11:00:00Z", "2026-11-28T15:00:00Z")];
     let d = decide(&rules, &t, at("2026-11-28T12:00:00Z"), None, &ovr);
     assert!(!d.allowed);
     assert_eq!(codes(&d.reasons), ["window_active"]);
@@ -348,13 +265,7 @@ fn rule_5_an_override_lifts_every_reason_but_non_overridable_windows() {
 fn rule_5_an_override_ends_exactly_at_expires_at_and_only_covers_its_scope() {
     let rules = rules(LOCKED);
     let t = target("identity", None, "production");
-    let ovr = [override_for(
-        "identity",
-        None,
-        "production",
-        "2026-11-27T17:30:00Z",
-        "2026-11-27T19:00:00Z",
-    )];
+    let ovr = [override_for("identity", None, "production", "2026-11-27T17:30:00Z", "2026-11-27T19:00:00Z")];
     assert!(decide(&rules, &t, at("2026-11-27T18:59:59Z"), None, &ovr).allowed);
     assert!(!decide(&rules, &t, at("2026-11-27T19:00:00Z"), None, &ovr).allowed);
     // Revoked early.
@@ -362,49 +273,20 @@ fn rule_5_an_override_ends_exactly_at_expires_at_and_only_covers_its_scope() {
     revoked[0].revoked_at = Some(at("2026-11-27T18:00:00Z"));
     assert!(!decide(&rules, &t, at("2026-11-27T18:30:00Z"), None, &revoked).allowed);
     // Another team, another environment: not covered.
-    let other_team = [override_for(
-        "payments",
-        None,
-        "production",
-        "2026-11-27T17:30:00Z",
-        "2026-11-27T19:00:00Z",
-    )];
+    let other_team = [override_for("payments", None, "production", "2026-11-27T17:30:00Z", "2026-11-27T19:00:00Z")];
     assert!(!decide(&rules, &t, at("2026-11-27T18:00:00Z"), None, &other_team).allowed);
-    let other_env = [override_for(
-        "identity",
-        None,
-        "staging",
-        "2026-11-27T17:30:00Z",
-        "2026-11-27T19:00:00Z",
-    )];
+    let other_env = [override_for("identity", None, "staging", "2026-11-27T17:30:00Z", "2026-11-27T19:00:00Z")];
     assert!(!decide(&rules, &t, at("2026-11-27T18:00:00Z"), None, &other_env).allowed);
     // A service override covers that service only, not the whole surface.
-    let api_only = [override_for(
-        "identity",
-        Some("api"),
-        "production",
-        "2026-11-27T17:30:00Z",
-        "2026-11-27T19:00:00Z",
-    )];
+    let api_only =
+        [override_for("identity", Some("api"), "production", "2026-11-27T17:30:00Z", "2026-11-27T19:00:00Z")];
     assert!(
-        decide(
-            &rules,
-            &target("identity", Some("api"), "production"),
-            at("2026-11-27T18:00:00Z"),
-            None,
-            &api_only
-        )
-        .allowed
+        decide(&rules, &target("identity", Some("api"), "production"), at("2026-11-27T18:00:00Z"), None, &api_only)
+            .allowed
     );
     assert!(
-        !decide(
-            &rules,
-            &target("identity", Some("web"), "production"),
-            at("2026-11-27T18:00:00Z"),
-            None,
-            &api_only
-        )
-        .allowed
+        !decide(&rules, &target("identity", Some("web"), "production"), at("2026-11-27T18:00:00Z"), None, &api_only)
+            .allowed
     );
     assert!(!decide(&rules, &t, at("2026-11-27T18:00:00Z"), None, &api_only).allowed);
 }
@@ -414,21 +296,9 @@ fn rule_6_a_freeze_opening_within_the_expected_duration_is_a_reason() {
     let rules = rules(FRIDAY);
     let t = target("payments", None, "production");
     // Friday 15:30 CET; the freeze opens 17:00 CET = 16:00Z.
-    let d = decide(
-        &rules,
-        &t,
-        at("2026-11-27T14:30:00Z"),
-        Some(Duration::minutes(45)),
-        &[],
-    );
+    let d = decide(&rules, &t, at("2026-11-27T14:30:00Z"), Some(Duration::minutes(45)), &[]);
     assert!(d.allowed, "45m ends before the freeze: {}", d.reason);
-    let d = decide(
-        &rules,
-        &t,
-        at("2026-11-27T14:30:00Z"),
-        Some(Duration::hours(2)),
-        &[],
-    );
+    let d = decide(&rules, &t, at("2026-11-27T14:30:00Z"), Some(Duration::hours(2)), &[]);
     assert_eq!(codes(&d.reasons), ["window_starts_soon"]);
     assert_eq!(d.reasons[0].starts_at, Some(at("2026-11-27T16:00:00Z")));
     // The next time a 2h deploy fits: Monday 08:00 CET.
@@ -440,26 +310,11 @@ fn rule_6_an_allow_window_closing_within_the_expected_duration_is_a_reason() {
     let rules = rules(QUIET);
     let t = target("search", None, "production");
     // Friday 05:00 EST; Thursday's window closes 06:00 EST = 11:00Z.
-    let d = decide(
-        &rules,
-        &t,
-        at("2026-11-27T10:00:00Z"),
-        Some(Duration::hours(2)),
-        &[],
-    );
+    let d = decide(&rules, &t, at("2026-11-27T10:00:00Z"), Some(Duration::hours(2)), &[]);
     assert_eq!(codes(&d.reasons), ["window_starts_soon"]);
     assert_eq!(d.reasons[0].starts_at, Some(at("2026-11-27T11:00:00Z")));
     assert_eq!(d.next_allowed_at, Some(at("2026-12-01T03:00:00Z")));
-    assert!(
-        decide(
-            &rules,
-            &t,
-            at("2026-11-27T10:00:00Z"),
-            Some(Duration::minutes(30)),
-            &[]
-        )
-        .allowed
-    );
+    assert!(decide(&rules, &t, at("2026-11-27T10:00:00Z"), Some(Duration::minutes(30)), &[]).allowed);
 }
 
 #[test]
@@ -479,13 +334,7 @@ end = "2026-11-26T12:00:00Z"
     let t = target("x", None, "dev");
     let d = decide(&rules, &t, at("2026-11-26T10:30:00Z"), None, &[]);
     assert_eq!(d.next_allowed_at, Some(at("2026-11-26T11:00:00Z")));
-    let d = decide(
-        &rules,
-        &t,
-        at("2026-11-26T10:30:00Z"),
-        Some(Duration::hours(1)),
-        &[],
-    );
+    let d = decide(&rules, &t, at("2026-11-26T10:30:00Z"), Some(Duration::hours(1)), &[]);
     assert_eq!(d.next_allowed_at, Some(at("2026-11-26T12:00:00Z")));
 }
 
@@ -517,8 +366,7 @@ services = ["web-?"]
 "#;
     let rules = rules(text);
     let t = at("2026-11-26T10:00:00Z");
-    let denied =
-        |team, service, env| !decide(&rules, &target(team, service, env), t, None, &[]).allowed;
+    let denied = |team, service, env| !decide(&rules, &target(team, service, env), t, None, &[]).allowed;
     assert!(denied("payments", Some("web-1"), "prod-eu"));
     assert!(denied("payments", Some("web-1"), "production"));
     assert!(!denied("payments", Some("web-12"), "production"));

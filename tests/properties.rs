@@ -5,29 +5,14 @@ use deploy_gate::config::load_texts;
 use deploy_gate::policy::{Name, Rules, Target, decide};
 use proptest::prelude::*;
 
-const ZONES: &[&str] = &[
-    "UTC",
-    "America/New_York",
-    "Europe/London",
-    "Australia/Sydney",
-    "Australia/Lord_Howe",
-    "America/Santiago",
-];
+const ZONES: &[&str] =
+    &["UTC", "America/New_York", "Europe/London", "Australia/Sydney", "Australia/Lord_Howe", "America/Santiago"];
 
 #[derive(Debug, Clone)]
 enum Form {
-    Duration {
-        cron: String,
-        minutes: i64,
-    },
-    EndCron {
-        cron: String,
-        end_cron: String,
-    },
-    Once {
-        start_offset_minutes: i64,
-        minutes: i64,
-    },
+    Duration { cron: String, minutes: i64 },
+    EndCron { cron: String, end_cron: String },
+    Once { start_offset_minutes: i64, minutes: i64 },
 }
 
 #[derive(Debug, Clone)]
@@ -49,17 +34,13 @@ fn def() -> impl Strategy<Value = Def> {
     let form = prop_oneof![
         (cron(), 10i64..4000).prop_map(|(cron, minutes)| Form::Duration { cron, minutes }),
         (cron(), cron()).prop_map(|(cron, end_cron)| Form::EndCron { cron, end_cron }),
-        (-3000i64..6000, 10i64..5000).prop_map(|(s, m)| Form::Once {
-            start_offset_minutes: s,
-            minutes: m
-        }),
+        (-3000i64..6000, 10i64..5000).prop_map(|(s, m)| Form::Once { start_offset_minutes: s, minutes: m }),
     ];
-    (
-        prop::bool::weighted(0.25),
-        prop::sample::select(ZONES),
+    (prop::bool::weighted(0.25), prop::sample::select(ZONES), form).prop_map(|(allow, zone, form)| Def {
+        allow,
+        zone,
         form,
-    )
-        .prop_map(|(allow, zone, form)| Def { allow, zone, form })
+    })
 }
 
 fn config(defs: &[Def], t: DateTime<Utc>) -> String {
@@ -77,17 +58,10 @@ fn config(defs: &[Def], t: DateTime<Utc>) -> String {
             Form::EndCron { cron, end_cron } => {
                 out.push_str(&format!("cron = \"{cron}\"\nend_cron = \"{end_cron}\"\n"))
             }
-            Form::Once {
-                start_offset_minutes,
-                minutes,
-            } => {
+            Form::Once { start_offset_minutes, minutes } => {
                 let s = t + Duration::minutes(*start_offset_minutes);
                 let e = s + Duration::minutes(*minutes);
-                out.push_str(&format!(
-                    "start = \"{}\"\nend = \"{}\"\n",
-                    s.to_rfc3339(),
-                    e.to_rfc3339()
-                ));
+                out.push_str(&format!("start = \"{}\"\nend = \"{}\"\n", s.to_rfc3339(), e.to_rfc3339()));
             }
         }
     }
@@ -109,9 +83,7 @@ fn rules_again(defs: &[Def], t: DateTime<Utc>) -> Rules {
 }
 
 fn rules(defs: &[Def], t: DateTime<Utc>) -> Rules {
-    load_texts(&[("prop.toml", &config(defs, t))], &[])
-        .expect("generated config is valid")
-        .rules()
+    load_texts(&[("prop.toml", &config(defs, t))], &[]).expect("generated config is valid").rules()
 }
 
 proptest! {

@@ -6,9 +6,7 @@ use deploy_gate::policy::{Source, Window};
 use deploy_gate::schedule::{CronExpr, Zone, first_start_after, last_start_at_or_before};
 
 fn at(s: &str) -> DateTime<Utc> {
-    DateTime::parse_from_rfc3339(s)
-        .expect("test instant")
-        .with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(s).expect("test instant").with_timezone(&Utc)
 }
 
 fn fmt(t: DateTime<Utc>) -> String {
@@ -37,100 +35,41 @@ fn next_n(expr: &str, zone: &str, from: &str, n: usize) -> Vec<String> {
 fn cron_dialect_fields_lists_ranges_steps_names_and_macros() {
     // (expression, from, the next instants in UTC)
     let cases: &[(&str, &str, &[&str])] = &[
-        (
-            "0 17 * * FRI",
-            "2026-11-26T00:00:00Z",
-            &["2026-11-27T17:00:00Z", "2026-12-04T17:00:00Z"],
-        ),
-        (
-            "30 0 17 * * FRI",
-            "2026-11-26T00:00:00Z",
-            &["2026-11-27T17:00:30Z"],
-        ),
-        (
-            "0 9,17 * * *",
-            "2026-11-26T10:00:00Z",
-            &["2026-11-26T17:00:00Z", "2026-11-27T09:00:00Z"],
-        ),
+        ("0 17 * * FRI", "2026-11-26T00:00:00Z", &["2026-11-27T17:00:00Z", "2026-12-04T17:00:00Z"]),
+        ("30 0 17 * * FRI", "2026-11-26T00:00:00Z", &["2026-11-27T17:00:30Z"]),
+        ("0 9,17 * * *", "2026-11-26T10:00:00Z", &["2026-11-26T17:00:00Z", "2026-11-27T09:00:00Z"]),
         (
             "0 9-11 * * *",
             "2026-11-26T09:30:00Z",
-            &[
-                "2026-11-26T10:00:00Z",
-                "2026-11-26T11:00:00Z",
-                "2026-11-27T09:00:00Z",
-            ],
+            &["2026-11-26T10:00:00Z", "2026-11-26T11:00:00Z", "2026-11-27T09:00:00Z"],
         ),
-        (
-            "*/15 * * * *",
-            "2026-11-26T10:01:00Z",
-            &["2026-11-26T10:15:00Z", "2026-11-26T10:30:00Z"],
-        ),
+        ("*/15 * * * *", "2026-11-26T10:01:00Z", &["2026-11-26T10:15:00Z", "2026-11-26T10:30:00Z"]),
         (
             "0 1-5/2 * * *",
             "2026-11-26T00:00:00Z",
-            &[
-                "2026-11-26T01:00:00Z",
-                "2026-11-26T03:00:00Z",
-                "2026-11-26T05:00:00Z",
-                "2026-11-27T01:00:00Z",
-            ],
+            &["2026-11-26T01:00:00Z", "2026-11-26T03:00:00Z", "2026-11-26T05:00:00Z", "2026-11-27T01:00:00Z"],
         ),
         (
             "5/20 * * * *",
             "2026-11-26T10:00:00Z",
-            &[
-                "2026-11-26T10:05:00Z",
-                "2026-11-26T10:25:00Z",
-                "2026-11-26T10:45:00Z",
-            ],
+            &["2026-11-26T10:05:00Z", "2026-11-26T10:25:00Z", "2026-11-26T10:45:00Z"],
         ),
-        (
-            "0 0 1 JAN,jul *",
-            "2026-11-26T00:00:00Z",
-            &["2027-01-01T00:00:00Z", "2027-07-01T00:00:00Z"],
-        ),
-        (
-            "0 0 * * mon",
-            "2026-11-26T00:00:00Z",
-            &["2026-11-30T00:00:00Z"],
-        ),
+        ("0 0 1 JAN,jul *", "2026-11-26T00:00:00Z", &["2027-01-01T00:00:00Z", "2027-07-01T00:00:00Z"]),
+        ("0 0 * * mon", "2026-11-26T00:00:00Z", &["2026-11-30T00:00:00Z"]),
         (
             "0 0 * * Mon-Wed",
             "2026-11-26T00:00:00Z",
-            &[
-                "2026-11-30T00:00:00Z",
-                "2026-12-01T00:00:00Z",
-                "2026-12-02T00:00:00Z",
-                "2026-12-07T00:00:00Z",
-            ],
+            &["2026-11-30T00:00:00Z", "2026-12-01T00:00:00Z", "2026-12-02T00:00:00Z", "2026-12-07T00:00:00Z"],
         ),
         // 0 and 7 are both Sunday; 5-7 is Friday to Sunday.
-        (
-            "0 0 * * 0",
-            "2026-11-26T00:00:00Z",
-            &["2026-11-29T00:00:00Z"],
-        ),
-        (
-            "0 0 * * 7",
-            "2026-11-26T00:00:00Z",
-            &["2026-11-29T00:00:00Z"],
-        ),
+        ("0 0 * * 0", "2026-11-26T00:00:00Z", &["2026-11-29T00:00:00Z"]),
+        ("0 0 * * 7", "2026-11-26T00:00:00Z", &["2026-11-29T00:00:00Z"]),
         (
             "0 0 * * 5-7",
             "2026-11-26T00:00:00Z",
-            &[
-                "2026-11-27T00:00:00Z",
-                "2026-11-28T00:00:00Z",
-                "2026-11-29T00:00:00Z",
-                "2026-12-04T00:00:00Z",
-            ],
+            &["2026-11-27T00:00:00Z", "2026-11-28T00:00:00Z", "2026-11-29T00:00:00Z", "2026-12-04T00:00:00Z"],
         ),
-        (
-            "0 0 * * 1-5",
-            "2026-11-27T12:00:00Z",
-            &["2026-11-30T00:00:00Z"],
-        ),
+        ("0 0 * * 1-5", "2026-11-27T12:00:00Z", &["2026-11-30T00:00:00Z"]),
         // Vixie: both day fields restricted means either matches
         // (the 13th, or any Friday).
         (
@@ -148,35 +87,15 @@ fn cron_dialect_fields_lists_ranges_steps_names_and_macros() {
         (
             "0 0 */10 * MON",
             "2026-11-26T00:00:00Z",
-            &[
-                "2026-12-21T00:00:00Z",
-                "2027-01-11T00:00:00Z",
-                "2027-02-01T00:00:00Z",
-            ],
+            &["2026-12-21T00:00:00Z", "2027-01-11T00:00:00Z", "2027-02-01T00:00:00Z"],
         ),
-        (
-            "0 0 29 FEB *",
-            "2026-11-26T00:00:00Z",
-            &["2028-02-29T00:00:00Z"],
-        ),
+        ("0 0 29 FEB *", "2026-11-26T00:00:00Z", &["2028-02-29T00:00:00Z"]),
         ("@yearly", "2026-11-26T00:00:00Z", &["2027-01-01T00:00:00Z"]),
-        (
-            "@annually",
-            "2026-11-26T00:00:00Z",
-            &["2027-01-01T00:00:00Z"],
-        ),
-        (
-            "@monthly",
-            "2026-11-26T00:00:00Z",
-            &["2026-12-01T00:00:00Z"],
-        ),
+        ("@annually", "2026-11-26T00:00:00Z", &["2027-01-01T00:00:00Z"]),
+        ("@monthly", "2026-11-26T00:00:00Z", &["2026-12-01T00:00:00Z"]),
         ("@weekly", "2026-11-26T00:00:00Z", &["2026-11-29T00:00:00Z"]),
         ("@daily", "2026-11-26T10:00:00Z", &["2026-11-27T00:00:00Z"]),
-        (
-            "@midnight",
-            "2026-11-26T10:00:00Z",
-            &["2026-11-27T00:00:00Z"],
-        ),
+        ("@midnight", "2026-11-26T10:00:00Z", &["2026-11-27T00:00:00Z"]),
         ("@hourly", "2026-11-26T10:00:00Z", &["2026-11-26T11:00:00Z"]),
         ("@HOURLY", "2026-11-26T10:00:00Z", &["2026-11-26T11:00:00Z"]),
     ];
@@ -209,10 +128,7 @@ fn cron_dialect_refuses_what_cannot_work_and_says_why() {
     for (expr, want) in cases {
         match CronExpr::parse(expr) {
             Ok(_) => panic!("`{expr}` was accepted"),
-            Err(e) => assert!(
-                e.to_string().contains(want),
-                "`{expr}`: got `{e}`, want `{want}`"
-            ),
+            Err(e) => assert!(e.to_string().contains(want), "`{expr}`: got `{e}`, want `{want}`"),
         }
     }
 }
@@ -224,11 +140,7 @@ fn window(toml_text: &str) -> Window {
 
 /// Occurrences of a window overlapping `[from, to)`, as "start/end" in UTC.
 fn occurrences(w: &Window, from: &str, to: &str) -> Vec<String> {
-    w.schedule
-        .between(at(from), at(to), 100)
-        .iter()
-        .map(|o| format!("{}/{}", fmt(o.start), fmt(o.end)))
-        .collect()
+    w.schedule.between(at(from), at(to), 100).iter().map(|o| format!("{}/{}", fmt(o.start), fmt(o.end))).collect()
 }
 
 struct DstCase {
@@ -453,12 +365,7 @@ end = "2026-09-06T02:00:00""#,
 fn occurrences_across_dst_nights_in_five_zones_for_all_three_forms() {
     for case in DST_NIGHTS {
         let w = window(case.window);
-        assert_eq!(
-            occurrences(&w, case.from, case.to),
-            case.want,
-            "{}",
-            case.what
-        );
+        assert_eq!(occurrences(&w, case.from, case.to), case.want, "{}", case.what);
     }
 }
 
@@ -470,23 +377,10 @@ fn containing_and_next_agree_with_the_listed_occurrences_through_dst_nights() {
         let w = window(case.window);
         for o in w.schedule.between(at(case.from), at(case.to), 100) {
             let second = chrono::Duration::seconds(1);
-            assert!(
-                w.schedule.containing(o.start).is_some(),
-                "{}: start contained",
-                case.what
-            );
-            assert!(
-                w.schedule.containing(o.end - second).is_some(),
-                "{}: end - 1s contained",
-                case.what
-            );
+            assert!(w.schedule.containing(o.start).is_some(), "{}: start contained", case.what);
+            assert!(w.schedule.containing(o.end - second).is_some(), "{}: end - 1s contained", case.what);
             let next = w.schedule.next_after(o.start - second, o.start + second);
-            assert_eq!(
-                next.map(|n| n.start),
-                Some(o.start),
-                "{}: next_after finds it",
-                case.what
-            );
+            assert_eq!(next.map(|n| n.start), Some(o.start), "{}: next_after finds it", case.what);
         }
     }
 }
@@ -508,12 +402,7 @@ fn wall_times_in_a_gap_keep_their_order_with_the_next_wall_times() {
     // Every 15 minutes in New York through the gap: 02:00-02:45 read as EST
     // land on 03:00-03:45 EDT, the same instants as the real 03:xx wall times.
     // Each instant is answered once and in order.
-    let got = next_n(
-        "*/15 * * * *",
-        "America/New_York",
-        "2026-03-08T06:40:00Z",
-        6,
-    );
+    let got = next_n("*/15 * * * *", "America/New_York", "2026-03-08T06:40:00Z", 6);
     assert_eq!(
         got,
         [
@@ -539,10 +428,6 @@ fn unknown_time_zones_are_named_with_close_suggestions() {
         let e = Zone::parse(name).expect_err(name);
         let text = e.to_string();
         assert!(text.contains(&format!("`{name}`")), "{text}");
-        assert!(
-            e.suggestions.contains(suggestion),
-            "{name}: {:?}",
-            e.suggestions
-        );
+        assert!(e.suggestions.contains(suggestion), "{name}: {:?}", e.suggestions);
     }
 }

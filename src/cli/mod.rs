@@ -1,5 +1,8 @@
 //! The command line: one file per subcommand.
 
+mod check;
+mod ci;
+mod health;
 mod override_;
 mod serve;
 mod token;
@@ -60,6 +63,48 @@ enum Command {
         #[arg(long)]
         ttl: Option<String>,
     },
+    /// Ask the gate before a deploy: exit 0 allowed, 1 denied, 2 could not ask.
+    Check {
+        /// The gate's base URL.
+        #[arg(long, env = "DEPLOY_GATE_URL")]
+        url: String,
+        #[arg(long)]
+        team: String,
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        environment: String,
+        /// How long the deploy takes, e.g. 20m: also denied if a freeze starts meanwhile.
+        #[arg(long)]
+        expected_duration: Option<String>,
+        /// While denied, wait up to this long (e.g. 30m) for the next allowed time, then ask again.
+        #[arg(long, value_parser = parse_wait)]
+        wait: Option<std::time::Duration>,
+        /// What to do when the gate cannot be asked: deny (exit 2) or allow (exit 0, with a warning).
+        #[arg(long, value_parser = ["deny", "allow"], default_value = "deny")]
+        on_error: String,
+        /// Print the decision as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Give up on one request after this long.
+        #[arg(long, value_parser = parse_wait, default_value = "10s")]
+        timeout: std::time::Duration,
+        /// Who deploys (default: from the CI system's variables).
+        #[arg(long)]
+        actor: Option<String>,
+        /// The pipeline's URL (default: from the CI system's variables).
+        #[arg(long)]
+        pipeline_url: Option<String>,
+        /// The commit deployed (default: from the CI system's variables).
+        #[arg(long)]
+        commit: Option<String>,
+    },
+    /// Exit 0 when the gate at URL is ready (for container health checks).
+    Health {
+        /// Default: 127.0.0.1 on the port of DEPLOY_GATE_SERVER__LISTEN, else 8080.
+        #[arg(long)]
+        url: Option<String>,
+    },
     /// Manage API tokens.
     Token {
         #[command(subcommand)]
@@ -91,37 +136,57 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve { config, listen } => serve::run(&config, listen),
         Command::Validate { config } => validate::run(&config),
-        Command::Override {
+        Command::Override { url, team, service, environment, reason, ticket, ttl } => {
+            override_::run(override_::Request {
+                url,
+                token: std::env::var("DEPLOY_GATE_TOKEN").ok(),
+                team,
+                service,
+                environment,
+                reason,
+                ticket,
+                ttl,
+            })
+        }
+        Command::Check {
             url,
             team,
             service,
             environment,
-            reason,
-            ticket,
-            ttl,
-        } => override_::run(override_::Request {
+            expected_duration,
+            wait,
+            on_error,
+            json,
+            timeout,
+            actor,
+            pipeline_url,
+            commit,
+        } => check::run(check::Check {
             url,
             token: std::env::var("DEPLOY_GATE_TOKEN").ok(),
             team,
             service,
             environment,
-            reason,
-            ticket,
-            ttl,
+            expected_duration,
+            wait,
+            on_error: if on_error == "allow" { check::OnError::Allow } else { check::OnError::Deny },
+            json,
+            timeout,
+            actor,
+            pipeline_url,
+            commit,
         }),
-        Command::Token {
-            command:
-                TokenCommand::New {
-                    name,
-                    role,
-                    teams,
-                    environments,
-                },
-        } => {
+        Command::Health { url } => health::run(url),
+        Command::Token { command: TokenCommand::New { name, role, teams, environments } } => {
             let role = crate::config::Role::parse(&role).unwrap_or(crate::config::Role::Read);
             token::new(&name, role, &teams, &environments)
         }
     }
+}
+
+/// A duration such as 90s, 10m or 1h.
+fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    humantime::parse_duration(text).map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 90s, 10m or 1h"))
 }
 
 /// The process environment, as the config loader reads it.

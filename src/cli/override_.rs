@@ -22,19 +22,14 @@ pub struct Request {
 /// the gate could not be asked.
 pub fn run(r: Request) -> ExitCode {
     if r.token.as_deref().is_none_or(str::is_empty) {
-        eprintln!(
-            "deploy-gate: set DEPLOY_GATE_TOKEN to a token with the override (or admin) role"
-        );
+        eprintln!("deploy-gate: set DEPLOY_GATE_TOKEN to a token with the override (or admin) role");
         return ExitCode::from(2);
     }
     let body = json!({
         "team": r.team, "service": r.service, "environment": r.environment,
         "reason": r.reason, "ticket": r.ticket, "ttl": r.ttl,
     });
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("deploy-gate: cannot start: {e}");
@@ -42,14 +37,8 @@ pub fn run(r: Request) -> ExitCode {
         }
     };
     let answer = runtime.block_on(async {
-        let gate = Gate::new(
-            &r.url,
-            r.token.clone(),
-            Duration::from_secs(5),
-            Duration::from_secs(15),
-        )?;
-        gate.send(reqwest::Method::POST, "/overrides", Some(&body))
-            .await
+        let gate = Gate::new(&r.url, r.token.clone(), Duration::from_secs(5), Duration::from_secs(15))?;
+        gate.send(reqwest::Method::POST, "/overrides", Some(&body)).await
     });
     match answer {
         Ok((201, o)) => {
@@ -69,10 +58,7 @@ pub fn run(r: Request) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok((status, body)) => {
-            eprintln!(
-                "deploy-gate: the gate refused the override ({status}): {}",
-                error_message(&body)
-            );
+            eprintln!("deploy-gate: the gate refused the override ({status}): {}", error_message(&body));
             ExitCode::from(1)
         }
         Err(e) => {

@@ -15,20 +15,12 @@ pub fn run(path: &Path, listen: Option<SocketAddr>) -> ExitCode {
             for p in &problems {
                 eprintln!("{p}");
             }
-            eprintln!(
-                "deploy-gate: refusing to start: {} problem(s) in {}",
-                problems.len(),
-                path.display()
-            );
+            eprintln!("deploy-gate: refusing to start: {} problem(s) in {}", problems.len(), path.display());
             return ExitCode::from(1);
         }
     };
     init_logging(config.settings.log_format);
-    let launch = Launch {
-        config_path: path.to_path_buf(),
-        env,
-        listen,
-    };
+    let launch = Launch { config_path: path.to_path_buf(), env, listen };
     let result = actix_web::rt::System::new().block_on(async move {
         let app = Application::build(config, launch).await?;
         tracing::info!(port = app.port(), config = %path.display(), "deploy-gate is listening");
@@ -47,9 +39,7 @@ pub fn run(path: &Path, listen: Option<SocketAddr>) -> ExitCode {
 pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Pretty => builder.try_init(),

@@ -12,13 +12,7 @@ pub fn new(name: &str, role: Role, teams: &[String], environments: &[String]) ->
         return ExitCode::from(1);
     }
     let token = format!("dg_{}", hex(&secret));
-    let list = |items: &[String]| {
-        items
-            .iter()
-            .map(|i| format!("\"{i}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let list = |items: &[String]| items.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ");
     println!("# The token, shown only now. Keep it as a CI secret (e.g. DEPLOY_GATE_TOKEN):");
     println!("{token}");
     println!();

@@ -21,11 +21,7 @@ pub fn run(path: &Path) -> ExitCode {
             for p in &problems {
                 println!("{p}");
             }
-            eprintln!(
-                "{} problem{} found",
-                problems.len(),
-                if problems.len() == 1 { "" } else { "s" }
-            );
+            eprintln!("{} problem{} found", problems.len(), if problems.len() == 1 { "" } else { "s" });
             ExitCode::from(1)
         }
     }

@@ -20,13 +20,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub fn new(
-        file: Option<&str>,
-        scope: &str,
-        key: &str,
-        code: &'static str,
-        message: impl Into<String>,
-    ) -> Problem {
+    pub fn new(file: Option<&str>, scope: &str, key: &str, code: &'static str, message: impl Into<String>) -> Problem {
         Problem {
             file: file.map(str::to_string),
             scope: scope.to_string(),
@@ -79,24 +73,12 @@ pub struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    pub fn new(
-        table: &'a Table,
-        file: Option<&'a str>,
-        scope: String,
-        known: &'static [&'static str],
-    ) -> Self {
-        Fields {
-            table,
-            file,
-            scope,
-            known,
-            problems: Vec::new(),
-        }
+    pub fn new(table: &'a Table, file: Option<&'a str>, scope: String, known: &'static [&'static str]) -> Self {
+        Fields { table, file, scope, known, problems: Vec::new() }
     }
 
     pub fn problem(&mut self, key: &str, code: &'static str, message: impl Into<String>) {
-        self.problems
-            .push(Problem::new(self.file, &self.scope, key, code, message));
+        self.problems.push(Problem::new(self.file, &self.scope, key, code, message));
     }
 
     pub fn has(&self, key: &str) -> bool {
@@ -104,11 +86,7 @@ impl<'a> Fields<'a> {
     }
 
     fn wrong_type(&mut self, key: &str, want: &str, got: &Value) {
-        self.problem(
-            key,
-            "invalid_type",
-            format!("must be {want}, not {}", got.type_str()),
-        );
+        self.problem(key, "invalid_type", format!("must be {want}, not {}", got.type_str()));
     }
 
     pub fn string(&mut self, key: &str) -> Option<&'a str> {
@@ -123,20 +101,12 @@ impl<'a> Fields<'a> {
 
     pub fn required_string(&mut self, key: &str, example: &str) -> Option<&'a str> {
         if !self.has(key) {
-            self.problem(
-                key,
-                "missing_field",
-                format!("is required, e.g. {key} = {example}"),
-            );
+            self.problem(key, "missing_field", format!("is required, e.g. {key} = {example}"));
             return None;
         }
         let s = self.string(key)?;
         if s.trim().is_empty() {
-            self.problem(
-                key,
-                "invalid_value",
-                format!("is empty, e.g. {key} = {example}"),
-            );
+            self.problem(key, "invalid_value", format!("is empty, e.g. {key} = {example}"));
             return None;
         }
         Some(s)
@@ -185,12 +155,7 @@ impl<'a> Fields<'a> {
 
     /// Every problem found, plus one per unknown key (with the likely typo).
     pub fn finish(mut self) -> Vec<Problem> {
-        let unknown: Vec<String> = self
-            .table
-            .keys()
-            .filter(|k| !self.known.contains(&k.as_str()))
-            .cloned()
-            .collect();
+        let unknown: Vec<String> = self.table.keys().filter(|k| !self.known.contains(&k.as_str())).cloned().collect();
         for key in unknown {
             let message = match did_you_mean(&key, self.known) {
                 Some(k) => format!("unknown field; did you mean `{k}`?"),

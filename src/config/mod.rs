@@ -36,11 +36,7 @@ pub struct Config {
 impl Config {
     /// Compile the decision rules from the config alone.
     pub fn rules(&self) -> Rules {
-        Rules::new(
-            self.windows.clone(),
-            self.teams.clone(),
-            self.settings.environments.clone(),
-        )
+        Rules::new(self.windows.clone(), self.teams.clone(), self.settings.environments.clone())
     }
 }
 
@@ -48,27 +44,13 @@ impl Config {
 /// `*.toml` directly in a directory, sorted by name.
 pub fn config_files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
     let shown = path.display().to_string();
-    let meta = std::fs::metadata(path).map_err(|e| {
-        Problem::new(
-            Some(&shown),
-            "",
-            "",
-            "unreadable",
-            format!("cannot read config: {e}"),
-        )
-    })?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| Problem::new(Some(&shown), "", "", "unreadable", format!("cannot read config: {e}")))?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(path).map_err(|e| {
-        Problem::new(
-            Some(&shown),
-            "",
-            "",
-            "unreadable",
-            format!("cannot list config directory: {e}"),
-        )
-    })?;
+    let entries = std::fs::read_dir(path)
+        .map_err(|e| Problem::new(Some(&shown), "", "", "unreadable", format!("cannot list config directory: {e}")))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -76,13 +58,7 @@ pub fn config_files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(Problem::new(
-            Some(&shown),
-            "",
-            "",
-            "unreadable",
-            "holds no *.toml files",
-        ));
+        return Err(Problem::new(Some(&shown), "", "", "unreadable", "holds no *.toml files"));
     }
     Ok(files)
 }
@@ -97,19 +73,10 @@ pub fn load(path: &Path, env: &[(String, String)]) -> Result<Config, Vec<Problem
         let shown = file.display().to_string();
         match std::fs::read_to_string(file) {
             Ok(text) => texts.push((shown, text)),
-            Err(e) => problems.push(Problem::new(
-                Some(&shown),
-                "",
-                "",
-                "unreadable",
-                format!("cannot read: {e}"),
-            )),
+            Err(e) => problems.push(Problem::new(Some(&shown), "", "", "unreadable", format!("cannot read: {e}"))),
         }
     }
-    let sources: Vec<(&str, &str)> = texts
-        .iter()
-        .map(|(f, t)| (f.as_str(), t.as_str()))
-        .collect();
+    let sources: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
     match load_texts(&sources, env) {
         Ok(mut config) if problems.is_empty() => {
             config.files = files;
@@ -124,22 +91,14 @@ pub fn load(path: &Path, env: &[(String, String)]) -> Result<Config, Vec<Problem
 }
 
 /// Load from (file name, TOML text) pairs.
-pub fn load_texts(
-    sources: &[(&str, &str)],
-    env: &[(String, String)],
-) -> Result<Config, Vec<Problem>> {
+pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<Config, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut parsed: Vec<(&str, Table)> = Vec::new();
     for (file, text) in sources {
         match text.parse::<Table>() {
             Ok(table) => parsed.push((file, table)),
             Err(e) => {
-                let message = e
-                    .to_string()
-                    .replace('\n', " ")
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ");
+                let message = e.to_string().replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" ");
                 problems.push(Problem::new(Some(file), "", "", "invalid_toml", message));
             }
         }
@@ -171,9 +130,7 @@ pub fn load_texts(
                             k,
                             "",
                             "misplaced_settings",
-                            format!(
-                                "[{k}] is also in {first}; keep each settings table in one file"
-                            ),
+                            format!("[{k}] is also in {first}; keep each settings table in one file"),
                         ));
                         continue;
                     }
@@ -210,7 +167,9 @@ pub fn load_texts(
                                             &format!("windows[{}]", w.id()),
                                             "id",
                                             "duplicate_id",
-                                            format!("is already used by a window in {other}; window ids must be unique"),
+                                            format!(
+                                                "is already used by a window in {other}; window ids must be unique"
+                                            ),
                                         ));
                                     } else {
                                         window_files.insert(w.id().to_string(), file.to_string());
@@ -254,12 +213,7 @@ pub fn load_texts(
 
     let settings = settings_from(&settings_at, env, &mut problems);
     match settings {
-        Some(settings) if problems.is_empty() => Ok(Config {
-            settings,
-            windows,
-            teams,
-            files: Vec::new(),
-        }),
+        Some(settings) if problems.is_empty() => Ok(Config { settings, windows, teams, files: Vec::new() }),
         _ => Err(problems),
     }
 }
@@ -273,24 +227,12 @@ fn settings_from(
     let defaults: Table = match DEFAULTS.parse() {
         Ok(t) => t,
         Err(e) => {
-            problems.push(Problem::new(
-                Some("built-in defaults"),
-                "",
-                "",
-                "invalid_toml",
-                e.to_string(),
-            ));
+            problems.push(Problem::new(Some("built-in defaults"), "", "", "invalid_toml", e.to_string()));
             return None;
         }
     };
     let empty = Table::new();
-    let base = |name: &str| {
-        defaults
-            .get(name)
-            .and_then(Value::as_table)
-            .cloned()
-            .unwrap_or_default()
-    };
+    let base = |name: &str| defaults.get(name).and_then(Value::as_table).cloned().unwrap_or_default();
     let mut from_env: HashMap<String, Table> = HashMap::new();
     for (var, value) in env {
         let Some(rest) = var.strip_prefix("DEPLOY_GATE_") else {
@@ -336,10 +278,7 @@ fn settings_from(
             }
         }
         // Unknown keys from the environment are reported separately.
-        let loc = Located {
-            table: &env_keys,
-            file: Some("environment"),
-        };
+        let loc = Located { table: &env_keys, file: Some("environment") };
         let known: &[&str] = match name {
             "server" => &["listen", "log_format"],
             "store" => &["url"],
@@ -348,17 +287,10 @@ fn settings_from(
         for k in loc.table.keys().filter(|k| !known.contains(&k.as_str())) {
             problems.push(Problem::new(
                 loc.file,
-                &format!(
-                    "DEPLOY_GATE_{}__{}",
-                    name.to_ascii_uppercase(),
-                    k.to_ascii_uppercase()
-                ),
+                &format!("DEPLOY_GATE_{}__{}", name.to_ascii_uppercase(), k.to_ascii_uppercase()),
                 "",
                 "unknown_field",
-                format!(
-                    "[{name}] has no setting `{k}`; known ones are {}",
-                    known.join(", ")
-                ),
+                format!("[{name}] has no setting `{k}`; known ones are {}", known.join(", ")),
             ));
             merged.remove(k);
         }
@@ -368,33 +300,19 @@ fn settings_from(
     let (store_t, store_f) = read("store");
     let (auth_t, auth_f) = read("auth");
 
-    let (listen, log_format, mut p) = settings::server(&Located {
-        table: &server_t,
-        file: server_f.as_deref(),
-    });
+    let (listen, log_format, mut p) = settings::server(&Located { table: &server_t, file: server_f.as_deref() });
     problems.append(&mut p);
-    let (store_url, mut p) = settings::store(&Located {
-        table: &store_t,
-        file: store_f.as_deref(),
-    });
+    let (store_url, mut p) = settings::store(&Located { table: &store_t, file: store_f.as_deref() });
     problems.append(&mut p);
-    let (mut auth, mut p) = settings::auth(&Located {
-        table: &auth_t,
-        file: auth_f.as_deref(),
-    });
+    let (mut auth, mut p) = settings::auth(&Located { table: &auth_t, file: auth_f.as_deref() });
     problems.append(&mut p);
     match settings::bootstrap_admin(env) {
         Ok(Some(admin)) => auth.tokens.push(admin),
         Ok(None) => {}
         Err(p) => problems.push(p),
     }
-    let (policy_t, policy_f) = found
-        .get("policy")
-        .map_or((&empty, None), |(f, t)| (*t, Some(*f)));
-    let (environments, mut p) = settings::policy(&Located {
-        table: policy_t,
-        file: policy_f,
-    });
+    let (policy_t, policy_f) = found.get("policy").map_or((&empty, None), |(f, t)| (*t, Some(*f)));
+    let (environments, mut p) = settings::policy(&Located { table: policy_t, file: policy_f });
     problems.append(&mut p);
 
     Some(Settings {

@@ -76,27 +76,18 @@ pub struct Located<'a> {
 }
 
 pub fn server(loc: &Located) -> (Option<SocketAddr>, Option<LogFormat>, Vec<Problem>) {
-    let mut f = Fields::new(
-        loc.table,
-        loc.file,
-        "server".into(),
-        &["listen", "log_format"],
-    );
-    let listen = f
-        .string("listen")
-        .and_then(|s| match s.parse::<SocketAddr>() {
-            Ok(a) => Some(a),
-            Err(_) => {
-                f.problem(
-                    "listen",
-                    "invalid_value",
-                    format!(
-                        "`{s}` is not ADDRESS:PORT, e.g. \"127.0.0.1:8080\" or \"0.0.0.0:8080\""
-                    ),
-                );
-                None
-            }
-        });
+    let mut f = Fields::new(loc.table, loc.file, "server".into(), &["listen", "log_format"]);
+    let listen = f.string("listen").and_then(|s| match s.parse::<SocketAddr>() {
+        Ok(a) => Some(a),
+        Err(_) => {
+            f.problem(
+                "listen",
+                "invalid_value",
+                format!("`{s}` is not ADDRESS:PORT, e.g. \"127.0.0.1:8080\" or \"0.0.0.0:8080\""),
+            );
+            None
+        }
+    });
     let log_format = f.string("log_format").and_then(|s| match s {
         "pretty" => Some(LogFormat::Pretty),
         "json" => Some(LogFormat::Json),
@@ -137,22 +128,16 @@ pub struct Auth {
 }
 
 pub fn auth(loc: &Located) -> (Auth, Vec<Problem>) {
-    let mut f = Fields::new(
-        loc.table,
-        loc.file,
-        "auth".into(),
-        &["decisions_need_token", "max_override_ttl", "tokens"],
-    );
+    let mut f =
+        Fields::new(loc.table, loc.file, "auth".into(), &["decisions_need_token", "max_override_ttl", "tokens"]);
     let decisions_need_token = f.boolean("decisions_need_token");
-    let max_override_ttl =
-        f.string("max_override_ttl")
-            .and_then(|s| match parse_duration_text(s) {
-                Ok(d) => Some(d),
-                Err(message) => {
-                    f.problem("max_override_ttl", "invalid_duration", message);
-                    None
-                }
-            });
+    let max_override_ttl = f.string("max_override_ttl").and_then(|s| match parse_duration_text(s) {
+        Ok(d) => Some(d),
+        Err(message) => {
+            f.problem("max_override_ttl", "invalid_duration", message);
+            None
+        }
+    });
     let mut problems = Vec::new();
     let mut tokens = Vec::new();
     match loc.table.get("tokens") {
@@ -187,14 +172,7 @@ pub fn auth(loc: &Located) -> (Auth, Vec<Problem>) {
     }
     let mut all = f.finish();
     all.append(&mut problems);
-    (
-        Auth {
-            decisions_need_token,
-            max_override_ttl,
-            tokens,
-        },
-        all,
-    )
+    (Auth { decisions_need_token, max_override_ttl, tokens }, all)
 }
 
 fn token(table: &Table, file: Option<&str>, index: usize) -> Result<TokenSpec, Vec<Problem>> {
@@ -202,15 +180,8 @@ fn token(table: &Table, file: Option<&str>, index: usize) -> Result<TokenSpec, V
         Some(n) if !n.is_empty() => format!("auth.tokens[{n}]"),
         _ => format!("auth.tokens[{index}]"),
     };
-    let mut f = Fields::new(
-        table,
-        file,
-        scope,
-        &["name", "sha256", "role", "teams", "environments"],
-    );
-    let name = f
-        .required_string("name", "\"github-actions\"")
-        .map(str::to_string);
+    let mut f = Fields::new(table, file, scope, &["name", "sha256", "role", "teams", "environments"]);
+    let name = f.required_string("name", "\"github-actions\"").map(str::to_string);
     let sha256 = f.required_string("sha256", "\"<64 hex digits>\"").and_then(|h| match hex32(h) {
         Some(d) => Some(d),
         None => {
@@ -218,34 +189,20 @@ fn token(table: &Table, file: Option<&str>, index: usize) -> Result<TokenSpec, V
             None
         }
     });
-    let role = f
-        .required_string("role", "\"override\"")
-        .and_then(|r| match Role::parse(r) {
-            Some(role) => Some(role),
-            None => {
-                f.problem(
-                    "role",
-                    "invalid_value",
-                    format!("`{r}` is not a role; use admin, override or read"),
-                );
-                None
-            }
-        });
-    let teams = f
-        .strings("teams")
-        .map_or(Selector::any(), |l| Selector::of(&l));
-    let environments = f
-        .strings("environments")
-        .map_or(Selector::any(), |l| Selector::of(&l));
+    let role = f.required_string("role", "\"override\"").and_then(|r| match Role::parse(r) {
+        Some(role) => Some(role),
+        None => {
+            f.problem("role", "invalid_value", format!("`{r}` is not a role; use admin, override or read"));
+            None
+        }
+    });
+    let teams = f.strings("teams").map_or(Selector::any(), |l| Selector::of(&l));
+    let environments = f.strings("environments").map_or(Selector::any(), |l| Selector::of(&l));
     let problems = f.finish();
     match (name, sha256, role) {
-        (Some(name), Some(sha256), Some(role)) if problems.is_empty() => Ok(TokenSpec {
-            name,
-            sha256,
-            role,
-            teams,
-            environments,
-        }),
+        (Some(name), Some(sha256), Some(role)) if problems.is_empty() => {
+            Ok(TokenSpec { name, sha256, role, teams, environments })
+        }
         _ => Err(problems),
     }
 }
@@ -263,10 +220,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The bootstrap admin token from `DEPLOY_GATE_ADMIN_TOKEN`, if set.
 pub fn bootstrap_admin(env: &[(String, String)]) -> Result<Option<TokenSpec>, Problem> {
-    let Some((_, token)) = env
-        .iter()
-        .find(|(k, v)| k == "DEPLOY_GATE_ADMIN_TOKEN" && !v.is_empty())
-    else {
+    let Some((_, token)) = env.iter().find(|(k, v)| k == "DEPLOY_GATE_ADMIN_TOKEN" && !v.is_empty()) else {
         return Ok(None);
     };
     if token.trim().len() < 16 {
@@ -324,17 +278,12 @@ pub fn policy(loc: &Located) -> (HashMap<String, EnvironmentPolicy>, Vec<Problem
                     ));
                     continue;
                 };
-                let mut ef =
-                    Fields::new(table, loc.file, scope, &["red", "yellow", "unknown_team"]);
+                let mut ef = Fields::new(table, loc.file, scope, &["red", "yellow", "unknown_team"]);
                 let defaults = EnvironmentPolicy::default();
                 let mut action = |key: &str, default: Action| match ef.string(key) {
                     None => default,
                     Some(s) => Action::parse(s).unwrap_or_else(|| {
-                        ef.problem(
-                            key,
-                            "invalid_value",
-                            format!("`{s}` is not an action; use deny, warn or allow"),
-                        );
+                        ef.problem(key, "invalid_value", format!("`{s}` is not an action; use deny, warn or allow"));
                         default
                     }),
                 };
@@ -347,11 +296,7 @@ pub fn policy(loc: &Located) -> (HashMap<String, EnvironmentPolicy>, Vec<Problem
                 out.insert(env.clone(), p);
             }
         }
-        Some(_) => f.problem(
-            "environments",
-            "invalid_type",
-            "must be tables such as [policy.environments.production]",
-        ),
+        Some(_) => f.problem("environments", "invalid_type", "must be tables such as [policy.environments.production]"),
     }
     let mut all = f.finish();
     all.append(&mut problems);

@@ -39,20 +39,22 @@ pub fn window_from_table(
     };
     let mut f = Fields::new(table, file, scope, WINDOW_KEYS);
 
-    let id = f
-        .required_string("id", "\"friday-evening\"")
-        .filter(|id| match check_id(id) {
-            Ok(()) => true,
-            Err(message) => {
-                f.problem("id", "invalid_id", message);
-                false
-            }
-        });
+    let id = f.required_string("id", "\"friday-evening\"").filter(|id| match check_id(id) {
+        Ok(()) => true,
+        Err(message) => {
+            f.problem("id", "invalid_id", message);
+            false
+        }
+    });
     let kind = match f.string("kind") {
         None | Some("deny") => Some(Kind::Deny),
         Some("allow") => Some(Kind::Allow),
         Some(other) => {
-            f.problem("kind", "invalid_value", format!("`{other}` is not a kind; use \"deny\" (a freeze) or \"allow\" (a deploy window)"));
+            f.problem(
+                "kind",
+                "invalid_value",
+                format!("`{other}` is not a kind; use \"deny\" (a freeze) or \"allow\" (a deploy window)"),
+            );
             None
         }
     };
@@ -82,15 +84,7 @@ pub fn window_from_table(
     let schedule = if unreadable {
         None
     } else {
-        schedule(
-            &mut f,
-            zone,
-            cron_text,
-            duration_text,
-            end_cron_text,
-            start_text.as_deref(),
-            end_text.as_deref(),
-        )
+        schedule(&mut f, zone, cron_text, duration_text, end_cron_text, start_text.as_deref(), end_text.as_deref())
     };
 
     let environments = selector(&mut f, "environments");
@@ -100,15 +94,9 @@ pub fn window_from_table(
 
     let problems = f.finish();
     match (id, kind, zone, schedule, environments, teams, services) {
-        (
-            Some(id),
-            Some(kind),
-            Some(zone),
-            Some(schedule),
-            Some(environments),
-            Some(teams),
-            Some(services),
-        ) if problems.is_empty() => {
+        (Some(id), Some(kind), Some(zone), Some(schedule), Some(environments), Some(teams), Some(services))
+            if problems.is_empty() =>
+        {
             let spec = WindowSpec {
                 id: id.to_string(),
                 kind: if kind == Kind::Deny { "deny" } else { "allow" }.to_string(),
@@ -145,9 +133,7 @@ pub fn window_from_table(
 pub fn check_id(id: &str) -> Result<(), String> {
     let ok = id.len() <= 64
         && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if ok {
         Ok(())
     } else {
@@ -179,19 +165,11 @@ fn schedule(
             "end_cron"
         };
         let other = if start.is_some() { "start" } else { "end" };
-        f.problem(
-            key,
-            "invalid_schedule",
-            format!("{key} and {other} are two schedule forms; keep one of {FORMS}"),
-        );
+        f.problem(key, "invalid_schedule", format!("{key} and {other} are two schedule forms; keep one of {FORMS}"));
         return None;
     }
     if !recurring && !once {
-        f.problem(
-            "",
-            "invalid_schedule",
-            format!("has no schedule; give {FORMS}"),
-        );
+        f.problem("", "invalid_schedule", format!("has no schedule; give {FORMS}"));
         return None;
     }
     if once {
@@ -200,54 +178,29 @@ fn schedule(
     let start_cron = match cron {
         Some(text) => parse_cron(f, "cron", text),
         None => {
-            f.problem(
-                "cron",
-                "invalid_schedule",
-                "is required with duration and end_cron: when does the window open?",
-            );
+            f.problem("cron", "invalid_schedule", "is required with duration and end_cron: when does the window open?");
             None
         }
     };
     let end = match (duration, end_cron) {
         (Some(_), Some(_)) => {
-            f.problem(
-                "end_cron",
-                "invalid_schedule",
-                "duration and end_cron both end the window; keep one",
-            );
+            f.problem("end_cron", "invalid_schedule", "duration and end_cron both end the window; keep one");
             None
         }
         (Some(text), None) => parse_duration(f, "duration", text).map(End::After),
         (None, Some(text)) => parse_cron(f, "end_cron", text).map(End::Cron),
         (None, None) => {
-            f.problem(
-                "cron",
-                "invalid_schedule",
-                "needs duration or end_cron to say when the window closes",
-            );
+            f.problem("cron", "invalid_schedule", "needs duration or end_cron to say when the window closes");
             None
         }
     };
-    Some(Schedule::Recurring {
-        start: start_cron?,
-        end: end?,
-        zone: zone?,
-    })
+    Some(Schedule::Recurring { start: start_cron?, end: end?, zone: zone? })
 }
 
-fn once_schedule(
-    f: &mut Fields,
-    zone: Option<Zone>,
-    start: Option<&str>,
-    end: Option<&str>,
-) -> Option<Schedule> {
+fn once_schedule(f: &mut Fields, zone: Option<Zone>, start: Option<&str>, end: Option<&str>) -> Option<Schedule> {
     let (Some(start), Some(end)) = (start, end) else {
         let missing = if start.is_none() { "start" } else { "end" };
-        f.problem(
-            missing,
-            "invalid_schedule",
-            "is required: a one-off window needs both start and end",
-        );
+        f.problem(missing, "invalid_schedule", "is required: a one-off window needs both start and end");
         return None;
     };
     let zone = zone?;
@@ -255,17 +208,10 @@ fn once_schedule(
     let end_at = parse_time(f, "end", end, zone);
     let (start_at, end_at) = (start_at?, end_at?);
     if end_at <= start_at {
-        f.problem(
-            "end",
-            "invalid_schedule",
-            format!("{end} is not after start {start}"),
-        );
+        f.problem("end", "invalid_schedule", format!("{end} is not after start {start}"));
         return None;
     }
-    Some(Schedule::Once(Occurrence {
-        start: start_at,
-        end: end_at,
-    }))
+    Some(Schedule::Once(Occurrence { start: start_at, end: end_at }))
 }
 
 fn parse_cron(f: &mut Fields, key: &str, text: &str) -> Option<CronExpr> {
@@ -312,12 +258,7 @@ pub fn parse_time_text(text: &str, zone: Zone) -> Result<DateTime<Utc>, String> 
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(t.with_timezone(&Utc));
     }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ] {
+    for format in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
         if let Ok(local) = NaiveDateTime::parse_from_str(text, format) {
             return Ok(zone.resolve(local));
         }
@@ -357,13 +298,15 @@ fn selector(f: &mut Fields, key: &str) -> Option<(Selector, Option<Vec<String>>)
     for p in &list {
         let ok = !p.is_empty()
             && p.len() <= 64
-            && p.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '*' | '?'));
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '*' | '?'));
         if !ok {
             f.problem(
                 key,
                 "invalid_pattern",
-                format!("`{}` is not a name pattern; use letters, digits, `.`, `_`, `-`, and `*` or `?` as wildcards", p.escape_debug()),
+                format!(
+                    "`{}` is not a name pattern; use letters, digits, `.`, `_`, `-`, and `*` or `?` as wildcards",
+                    p.escape_debug()
+                ),
             );
             return None;
         }

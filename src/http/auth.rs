@@ -27,23 +27,18 @@ impl Caller {
     /// Whether this caller may act on a team in an environment: admins
     /// anywhere, others within their token's scope.
     pub fn in_scope(&self, team: &str, environment: &str) -> bool {
-        self.role == Role::Admin
-            || (self.teams.matches(team) && self.environments.matches(environment))
+        self.role == Role::Admin || (self.teams.matches(team) && self.environments.matches(environment))
     }
 }
 
 /// Find the token's owner. Every configured digest is compared, in constant
 /// time, whatever matches, so timing tells nothing about the tokens.
 pub fn authenticate(header: Option<&str>, tokens: &[TokenSpec]) -> Result<Caller, ApiError> {
-    let header = header.ok_or_else(|| {
-        ApiError::Unauthorized("send a token: Authorization: Bearer <token>".into())
-    })?;
+    let header = header.ok_or_else(|| ApiError::Unauthorized("send a token: Authorization: Bearer <token>".into()))?;
     let token = match header.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
         _ => {
-            return Err(ApiError::Unauthorized(
-                "use the Bearer scheme: Authorization: Bearer <token>".into(),
-            ));
+            return Err(ApiError::Unauthorized("use the Bearer scheme: Authorization: Bearer <token>".into()));
         }
     };
     if token.is_empty() {
@@ -56,24 +51,15 @@ pub fn authenticate(header: Option<&str>, tokens: &[TokenSpec]) -> Result<Caller
             found = Some(t);
         }
     }
-    let t = found
-        .ok_or_else(|| ApiError::Unauthorized("the token is not known to this gate".into()))?;
-    Ok(Caller {
-        name: t.name.clone(),
-        role: t.role,
-        teams: t.teams.clone(),
-        environments: t.environments.clone(),
-    })
+    let t = found.ok_or_else(|| ApiError::Unauthorized("the token is not known to this gate".into()))?;
+    Ok(Caller { name: t.name.clone(), role: t.role, teams: t.teams.clone(), environments: t.environments.clone() })
 }
 
 fn caller(req: &HttpRequest, allowed: &[Role], what: &str) -> Result<Caller, ApiError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no application state")))?;
-    let header = req
-        .headers()
-        .get(AUTHORIZATION)
-        .map(|h| h.to_str().unwrap_or(""));
+    let header = req.headers().get(AUTHORIZATION).map(|h| h.to_str().unwrap_or(""));
     let caller = authenticate(header, &state.live().settings.tokens)?;
     if !allowed.contains(&caller.role) {
         let roles: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
@@ -124,17 +110,10 @@ impl FromRequest for DecisionCaller {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let needed = req
-            .app_data::<web::Data<AppState>>()
-            .is_some_and(|s| s.live().settings.decisions_need_token);
+        let needed = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.live().settings.decisions_need_token);
         let present = req.headers().contains_key(AUTHORIZATION);
         ready(if needed || present {
-            caller(
-                req,
-                &[Role::Admin, Role::Override, Role::Read],
-                "a decision",
-            )
-            .map(|c| DecisionCaller(Some(c)))
+            caller(req, &[Role::Admin, Role::Override, Role::Read], "a decision").map(|c| DecisionCaller(Some(c)))
         } else {
             Ok(DecisionCaller(None))
         })

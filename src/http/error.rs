@@ -12,11 +12,7 @@ use crate::config::Problem;
 pub enum ApiError {
     /// A request parameter or body field is missing or malformed.
     #[error("{message}")]
-    BadRequest {
-        code: &'static str,
-        message: String,
-        field: Option<String>,
-    },
+    BadRequest { code: &'static str, message: String, field: Option<String> },
     /// A window or team definition that fails validation, every problem listed.
     #[error("{}", .0.first().map(|p| p.to_string()).unwrap_or_default())]
     Invalid(Vec<Problem>),
@@ -40,26 +36,18 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn bad(code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
-        ApiError::BadRequest {
-            code,
-            message: message.into(),
-            field: Some(field.to_string()),
-        }
+        ApiError::BadRequest { code, message: message.into(), field: Some(field.to_string()) }
     }
 
     pub fn missing(field: &str, example: &str) -> ApiError {
-        ApiError::bad(
-            "missing_parameter",
-            field,
-            format!("{field} is required, e.g. {field}={example}"),
-        )
+        ApiError::bad("missing_parameter", field, format!("{field} is required, e.g. {field}={example}"))
     }
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadRequest { code, .. }
-            | ApiError::NotFound { code, .. }
-            | ApiError::Conflict { code, .. } => code,
+            ApiError::BadRequest { code, .. } | ApiError::NotFound { code, .. } | ApiError::Conflict { code, .. } => {
+                code
+            }
             ApiError::Invalid(problems) => problems.first().map_or("invalid", |p| p.code),
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::Unauthorized(_) => "unauthorized",
@@ -73,19 +61,14 @@ impl ApiError {
     fn field(&self) -> Option<String> {
         match self {
             ApiError::BadRequest { field, .. } => field.clone(),
-            ApiError::Invalid(problems) => problems
-                .first()
-                .map(Problem::field)
-                .filter(|f| !f.is_empty()),
+            ApiError::Invalid(problems) => problems.first().map(Problem::field).filter(|f| !f.is_empty()),
             _ => None,
         }
     }
 
     fn message(&self) -> String {
         match self {
-            ApiError::Invalid(problems) => problems
-                .first()
-                .map_or(String::new(), |p| p.message.clone()),
+            ApiError::Invalid(problems) => problems.first().map_or(String::new(), |p| p.message.clone()),
             // Details of internal failures go to the log, not to the caller.
             ApiError::Internal(_) => "the gate failed to answer; the cause is in its log".into(),
             other => other.to_string(),
@@ -96,11 +79,7 @@ impl ApiError {
 /// An API body's problems name the key in the body (`cron`), not the
 /// config-file path (`windows[x].cron`).
 fn api_field(p: &Problem) -> String {
-    if p.key.is_empty() {
-        p.field()
-    } else {
-        p.key.clone()
-    }
+    if p.key.is_empty() { p.field() } else { p.key.clone() }
 }
 
 impl ResponseError for ApiError {
@@ -128,10 +107,8 @@ impl ResponseError for ApiError {
             body["field"] = json!(field);
         }
         if let ApiError::Invalid(problems) = self {
-            body["problems"] = problems
-                .iter()
-                .map(|p| json!({"code": p.code, "field": api_field(p), "message": p.message}))
-                .collect();
+            body["problems"] =
+                problems.iter().map(|p| json!({"code": p.code, "field": api_field(p), "message": p.message})).collect();
         }
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::Unauthorized(_)) {
@@ -142,56 +119,27 @@ impl ResponseError for ApiError {
 }
 
 /// Body errors (malformed JSON, wrong types, too large) in the catalogue's shape.
-pub fn json_error(
-    err: actix_web::error::JsonPayloadError,
-    _req: &actix_web::HttpRequest,
-) -> actix_web::Error {
+pub fn json_error(err: actix_web::error::JsonPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
     use actix_web::error::JsonPayloadError as E;
     let api = match &err {
         E::OverflowKnownLength { .. } | E::Overflow { .. } => {
             ApiError::PayloadTooLarge("the JSON body is too large; send at most 64 KiB".into())
         }
-        E::Deserialize(e) if e.is_data() => ApiError::bad(
-            "invalid_json",
-            "body",
-            format!("the JSON body does not fit: {e}"),
-        ),
-        E::Deserialize(e) => ApiError::bad(
-            "invalid_json",
-            "body",
-            format!("the body is not valid JSON: {e}"),
-        ),
-        other => ApiError::bad(
-            "invalid_json",
-            "body",
-            format!("could not read the JSON body: {other}"),
-        ),
+        E::Deserialize(e) if e.is_data() => {
+            ApiError::bad("invalid_json", "body", format!("the JSON body does not fit: {e}"))
+        }
+        E::Deserialize(e) => ApiError::bad("invalid_json", "body", format!("the body is not valid JSON: {e}")),
+        other => ApiError::bad("invalid_json", "body", format!("could not read the JSON body: {other}")),
     };
     api.into()
 }
 
 /// Query-string errors in the catalogue's shape.
-pub fn query_error(
-    err: actix_web::error::QueryPayloadError,
-    _req: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    ApiError::bad(
-        "invalid_query",
-        "query",
-        format!("the query string does not fit: {err}"),
-    )
-    .into()
+pub fn query_error(err: actix_web::error::QueryPayloadError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::bad("invalid_query", "query", format!("the query string does not fit: {err}")).into()
 }
 
 /// Path errors (e.g. a malformed id) in the catalogue's shape.
-pub fn path_error(
-    err: actix_web::error::PathError,
-    _req: &actix_web::HttpRequest,
-) -> actix_web::Error {
-    ApiError::bad(
-        "invalid_path",
-        "path",
-        format!("the path does not fit: {err}"),
-    )
-    .into()
+pub fn path_error(err: actix_web::error::PathError, _req: &actix_web::HttpRequest) -> actix_web::Error {
+    ApiError::bad("invalid_path", "path", format!("the path does not fit: {err}")).into()
 }

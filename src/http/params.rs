@@ -10,9 +10,7 @@ use crate::policy::{Name, Target};
 const MAX_EXPECTED: Duration = Duration::days(7);
 
 pub fn name(field: &str, value: Option<&str>, example: &str) -> Result<Name, ApiError> {
-    let text = value
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| ApiError::missing(field, example))?;
+    let text = value.filter(|v| !v.is_empty()).ok_or_else(|| ApiError::missing(field, example))?;
     Name::parse(field, text).map_err(|m| ApiError::bad("invalid_parameter", field, m))
 }
 
@@ -20,17 +18,11 @@ pub fn name(field: &str, value: Option<&str>, example: &str) -> Result<Name, Api
 pub fn optional_name(field: &str, value: Option<&str>) -> Result<Option<Name>, ApiError> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(text) => Name::parse(field, text)
-            .map(Some)
-            .map_err(|m| ApiError::bad("invalid_parameter", field, m)),
+        Some(text) => Name::parse(field, text).map(Some).map_err(|m| ApiError::bad("invalid_parameter", field, m)),
     }
 }
 
-pub fn target(
-    team: Option<&str>,
-    service: Option<&str>,
-    environment: Option<&str>,
-) -> Result<Target, ApiError> {
+pub fn target(team: Option<&str>, service: Option<&str>, environment: Option<&str>) -> Result<Target, ApiError> {
     Ok(Target {
         team: name("team", team, "payments")?,
         service: optional_name("service", service)?,
@@ -55,8 +47,8 @@ pub fn expected_duration(value: Option<&str>) -> Result<Option<Duration>, ApiErr
     match value.filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(text) => {
-            let d = parse_duration_text(text)
-                .map_err(|m| ApiError::bad("invalid_parameter", "expected_duration", m))?;
+            let d =
+                parse_duration_text(text).map_err(|m| ApiError::bad("invalid_parameter", "expected_duration", m))?;
             if d > MAX_EXPECTED {
                 return Err(ApiError::bad(
                     "invalid_parameter",
@@ -75,11 +67,7 @@ pub fn limit(value: Option<&str>, default: i64, max: i64) -> Result<i64, ApiErro
         None => Ok(default),
         Some(text) => match text.parse::<i64>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad(
-                "invalid_parameter",
-                "limit",
-                format!("limit must be a number from 1 to {max}"),
-            )),
+            _ => Err(ApiError::bad("invalid_parameter", "limit", format!("limit must be a number from 1 to {max}"))),
         },
     }
 }

@@ -42,11 +42,8 @@ impl Application {
     pub async fn build(config: Config, launch: Launch) -> anyhow::Result<Application> {
         let listen = launch.listen.unwrap_or(config.settings.listen);
         let store = Store::open(&config.settings.store_url).await?;
-        let state = web::Data::new(
-            AppState::load(config, launch.config_path, launch.env, store, Utc::now()).await?,
-        );
-        let listener =
-            TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
+        let state = web::Data::new(AppState::load(config, launch.config_path, launch.env, store, Utc::now()).await?);
+        let listener = TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let port = listener.local_addr().context("no local address")?.port();
         let server = {
             let state = state.clone();
@@ -63,11 +60,7 @@ impl Application {
             .map_err(|e| tracing::warn!(error = %e, "SIGHUP will not reload the config"))
             .ok();
         tokio::spawn(watch_config(state.clone(), seen, hangup));
-        Ok(Application {
-            port,
-            server,
-            state,
-        })
+        Ok(Application { port, server, state })
     }
 
     pub fn port(&self) -> u16 {
@@ -135,10 +128,7 @@ async fn watch_config(
         };
         let now_files = {
             let path = path.clone();
-            tokio::task::spawn_blocking(move || config_signature(&path))
-                .await
-                .ok()
-                .flatten()
+            tokio::task::spawn_blocking(move || config_signature(&path)).await.ok().flatten()
         };
         if signalled || now_files != seen {
             if signalled {
@@ -153,23 +143,12 @@ async fn watch_config(
 /// Every route, with the catalogue's error shape for bad bodies and queries.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
-        web::JsonConfig::default()
-            .limit(64 * 1024)
-            .content_type_required(false)
-            .error_handler(error::json_error),
+        web::JsonConfig::default().limit(64 * 1024).content_type_required(false).error_handler(error::json_error),
     )
     .app_data(web::QueryConfig::default().error_handler(error::query_error))
     .app_data(web::PathConfig::default().error_handler(error::path_error))
-    .service(
-        resource("/can-deploy")
-            .route(web::get().to(decisions::get))
-            .route(web::post().to(decisions::post)),
-    )
-    .service(
-        resource("/windows")
-            .route(web::get().to(windows::list))
-            .route(web::post().to(windows::create)),
-    )
+    .service(resource("/can-deploy").route(web::get().to(decisions::get)).route(web::post().to(decisions::post)))
+    .service(resource("/windows").route(web::get().to(windows::list)).route(web::post().to(windows::create)))
     .service(
         resource("/windows/{id}")
             .route(web::get().to(windows::one))
@@ -178,16 +157,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
     .service(resource("/calendar").route(web::get().to(calendar::get)))
     .service(resource("/teams").route(web::get().to(teams::list)))
-    .service(
-        resource("/teams/{name}")
-            .route(web::get().to(teams::one))
-            .route(web::put().to(teams::put)),
-    )
-    .service(
-        resource("/overrides")
-            .route(web::get().to(overrides::list))
-            .route(web::post().to(overrides::create)),
-    )
+    .service(resource("/teams/{name}").route(web::get().to(teams::one)).route(web::put().to(teams::put)))
+    .service(resource("/overrides").route(web::get().to(overrides::list)).route(web::post().to(overrides::create)))
     .service(resource("/overrides/{id}").route(web::delete().to(overrides::revoke)))
     .service(resource("/audit").route(web::get().to(audit::list)))
     .service(resource("/healthz").route(web::get().to(health::healthz)))
@@ -200,14 +171,9 @@ fn resource(path: &str) -> actix_web::Resource {
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound {
-        code: "route_not_found",
-        message: format!("no route {} {}", req.method(), req.path()),
-    })
+    Err(ApiError::NotFound { code: "route_not_found", message: format!("no route {} {}", req.method(), req.path()) })
 }
 
 async fn method_not_allowed(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::MethodNotAllowed {
-        message: format!("{} is not allowed on {}", req.method(), req.path()),
-    })
+    Err(ApiError::MethodNotAllowed { message: format!("{} is not allowed on {}", req.method(), req.path()) })
 }

@@ -92,15 +92,13 @@ pub fn json_to_table(value: &Value) -> Result<toml::Table, String> {
 
 /// A window from its JSON definition, validated like a config file.
 pub fn window_from_json(spec: &Value) -> Result<Window, Vec<Problem>> {
-    let table =
-        json_to_table(spec).map_err(|m| vec![Problem::new(None, "", "", "invalid_type", m)])?;
+    let table = json_to_table(spec).map_err(|m| vec![Problem::new(None, "", "", "invalid_type", m)])?;
     window_from_table(&table, None, 0, Source::Api)
 }
 
 /// A team from its JSON definition, validated like a config file.
 pub fn team_from_json(spec: &Value) -> Result<Team, Vec<Problem>> {
-    let table =
-        json_to_table(spec).map_err(|m| vec![Problem::new(None, "", "", "invalid_type", m)])?;
+    let table = json_to_table(spec).map_err(|m| vec![Problem::new(None, "", "", "invalid_type", m)])?;
     team_from_table(&table, None, 0, Source::Api)
 }
 
@@ -133,11 +131,7 @@ impl AppState {
         }
         let overrides = store.active_overrides(now).await?;
         let audit = AuditLog::start(store.clone());
-        let sources = Sources {
-            config,
-            api_windows,
-            api_teams,
-        };
+        let sources = Sources { config, api_windows, api_teams };
         let live = build_live(&sources, now);
         Ok(AppState {
             live: ArcSwap::from_pointee(live),
@@ -167,19 +161,11 @@ impl AppState {
 
     /// Whether `id` is defined by a config file.
     pub fn config_defines_window(&self, id: &str) -> bool {
-        lock(&self.sources)
-            .config
-            .windows
-            .iter()
-            .any(|w| w.id() == id)
+        lock(&self.sources).config.windows.iter().any(|w| w.id() == id)
     }
 
     pub fn config_defines_team(&self, name: &str) -> bool {
-        lock(&self.sources)
-            .config
-            .teams
-            .iter()
-            .any(|t| t.name.as_str() == name)
+        lock(&self.sources).config.teams.iter().any(|t| t.name.as_str() == name)
     }
 
     /// Replace (or add, or with `None` remove) an API window and rebuild.
@@ -219,21 +205,14 @@ impl AppState {
             Ok(Ok(config)) => {
                 let mut sources = lock(&self.sources);
                 let old = &sources.config.settings;
-                if old.listen != config.settings.listen
-                    || old.store_url != config.settings.store_url
-                {
-                    tracing::warn!(
-                        "[server] listen and [store] url take effect at the next restart"
-                    );
+                if old.listen != config.settings.listen || old.store_url != config.settings.store_url {
+                    tracing::warn!("[server] listen and [store] url take effect at the next restart");
                 }
                 sources.config = config;
                 self.live.store(Arc::new(build_live(&sources, now)));
                 status.reloads += 1;
                 status.last_error = None;
-                tracing::info!(
-                    windows = self.live().rules.windows().len(),
-                    "config reloaded"
-                );
+                tracing::info!(windows = self.live().rules.windows().len(), "config reloaded");
                 true
             }
             Ok(Err(problems)) => {
@@ -273,10 +252,7 @@ fn build_live(sources: &Sources, now: DateTime<Utc>) -> Live {
         }
     }
     if !shadowed.is_empty() {
-        tracing::warn!(
-            ?shadowed,
-            "config files now define what the API had added; the config wins"
-        );
+        tracing::warn!(?shadowed, "config files now define what the API had added; the config wins");
     }
     Live {
         rules: Rules::new(windows, teams, config.settings.environments.clone()),

@@ -75,15 +75,7 @@ impl Reason {
     }
 
     fn of_team(code: Code, message: String) -> Reason {
-        Reason {
-            code,
-            message,
-            window_id: None,
-            until: None,
-            starts_at: None,
-            overridable: true,
-            timed: false,
-        }
+        Reason { code, message, window_id: None, until: None, starts_at: None, overridable: true, timed: false }
     }
 }
 
@@ -145,10 +137,7 @@ pub fn decide(
     let (mut deny, mut allow): (Vec<Tracked>, Vec<Tracked>) = rules
         .windows_for(target)
         .into_iter()
-        .map(|window| Tracked {
-            window,
-            cursor: Cursor::new(&window.schedule, Some(&window.memo), limit),
-        })
+        .map(|window| Tracked { window, cursor: Cursor::new(&window.schedule, Some(&window.memo), limit) })
         .partition(|w| w.window.kind == Kind::Deny);
     let mut reasons = Vec::new();
     let mut warnings = Vec::new();
@@ -167,11 +156,7 @@ pub fn decide(
                 Some(u) => format!("until {}", w.local_time(u)),
                 None => "with no end within a year".to_string(),
             };
-            let mut r = Reason::of_window(
-                Code::WindowActive,
-                w,
-                format!("{} is active {when}", w.title()),
-            );
+            let mut r = Reason::of_window(Code::WindowActive, w, format!("{} is active {when}", w.title()));
             r.until = until;
             reasons.push(r);
             active.push(i);
@@ -180,11 +165,7 @@ pub fn decide(
 
     // Rule 2: outside every deploy window that applies.
     let need = t + expected.unwrap_or_default();
-    let cover = if allow.is_empty() {
-        None
-    } else {
-        cover_end(&mut allow, t, need)
-    };
+    let cover = if allow.is_empty() { None } else { cover_end(&mut allow, t, need) };
     if !allow.is_empty() && cover.is_none() {
         let ids: Vec<&str> = allow.iter().map(|w| w.window.id()).collect();
         let next = next_start(&mut allow, t).filter(|(s, _)| *s <= horizon);
@@ -194,10 +175,7 @@ pub fn decide(
         };
         reasons.push(Reason {
             code: Code::OutsideAllowWindows,
-            message: format!(
-                "Outside every deploy window for {target} ({}); {when}",
-                ids.join(", ")
-            ),
+            message: format!("Outside every deploy window for {target} ({}); {when}", ids.join(", ")),
             window_id: next.map(|(_, w)| w.id().to_string()),
             until: next.map(|(s, _)| s),
             starts_at: None,
@@ -219,11 +197,7 @@ pub fn decide(
                 let mut r = Reason::of_window(
                     Code::WindowStartsSoon,
                     w,
-                    format!(
-                        "{} starts {}, within this deploy's expected {took}",
-                        w.title(),
-                        w.local_time(o.start)
-                    ),
+                    format!("{} starts {}, within this deploy's expected {took}", w.title(), w.local_time(o.start)),
                 );
                 r.starts_at = Some(o.start);
                 reasons.push(r);
@@ -233,11 +207,7 @@ pub fn decide(
             let mut r = Reason::of_window(
                 Code::WindowStartsSoon,
                 w,
-                format!(
-                    "{} closes {}, within this deploy's expected {took}",
-                    w.title(),
-                    w.local_time(closes)
-                ),
+                format!("{} closes {}, within this deploy's expected {took}", w.title(), w.local_time(closes)),
             );
             r.starts_at = Some(closes);
             reasons.push(r);
@@ -253,27 +223,17 @@ pub fn decide(
             _ => "red teams",
         };
         match action {
-            Action::Deny => reasons.push(Reason::of_team(
-                code,
-                format!("{message}; {env} denies {what}"),
-            )),
-            Action::Warn => warnings.push(Reason::of_team(
-                code,
-                format!("{message}; {env} only warns for {what}"),
-            )),
+            Action::Deny => reasons.push(Reason::of_team(code, format!("{message}; {env} denies {what}"))),
+            Action::Warn => warnings.push(Reason::of_team(code, format!("{message}; {env} only warns for {what}"))),
             Action::Allow => {}
         }
     }
 
     // Rule 5: an override lifts every reason but those of non-overridable windows.
-    let applied = overrides
-        .iter()
-        .filter(|o| o.active_at(t) && o.covers(target))
-        .max_by_key(|o| o.ends_at());
+    let applied = overrides.iter().filter(|o| o.active_at(t) && o.covers(target)).max_by_key(|o| o.ends_at());
     let mut overridden = Vec::new();
     if applied.is_some() {
-        let (keep, lifted): (Vec<Reason>, Vec<Reason>) =
-            reasons.into_iter().partition(|r| !r.overridable);
+        let (keep, lifted): (Vec<Reason>, Vec<Reason>) = reasons.into_iter().partition(|r| !r.overridable);
         reasons = keep;
         overridden = lifted;
     }
@@ -285,18 +245,10 @@ pub fn decide(
     } else {
         // Under an override, only non-overridable windows bind until it ends.
         let under_override = applied.and_then(|o| {
-            let mut deny_kept: Vec<Tracked> = deny
-                .iter()
-                .filter(|w| !w.window.overridable())
-                .cloned()
-                .collect();
-            let mut allow_kept: Vec<Tracked> = if allow.iter().all(|w| w.window.overridable()) {
-                Vec::new()
-            } else {
-                allow.clone()
-            };
-            earliest_free(&mut deny_kept, &mut allow_kept, t, expected, horizon)
-                .filter(|x| *x < o.ends_at())
+            let mut deny_kept: Vec<Tracked> = deny.iter().filter(|w| !w.window.overridable()).cloned().collect();
+            let mut allow_kept: Vec<Tracked> =
+                if allow.iter().all(|w| w.window.overridable()) { Vec::new() } else { allow.clone() };
+            earliest_free(&mut deny_kept, &mut allow_kept, t, expected, horizon).filter(|x| *x < o.ends_at())
         });
         under_override.or_else(|| earliest_free(&mut deny, &mut allow, t, expected, horizon))
     };
@@ -309,14 +261,7 @@ pub fn decide(
         created_by: o.created_by.clone(),
         expires_at: o.expires_at,
     });
-    let reason = summary(
-        target,
-        allowed,
-        &reasons,
-        &warnings,
-        &overridden,
-        override_.as_ref(),
-    );
+    let reason = summary(target, allowed, &reasons, &warnings, &overridden, override_.as_ref());
     Decision {
         allowed,
         decision: if allowed { "allow" } else { "deny" },
@@ -339,18 +284,12 @@ fn risk(rules: &Rules, target: &Target, t: DateTime<Utc>) -> Option<(Action, Cod
         return Some((policy.unknown_team, Code::UnknownTeam, message));
     };
     let plan = team.spec.plan.as_deref().unwrap_or("no plan link");
-    let due = team
-        .spec
-        .plan_due
-        .map(|d| d.to_string())
-        .unwrap_or_default();
+    let due = team.spec.plan_due.map(|d| d.to_string()).unwrap_or_default();
     match team.effective_status(t) {
         Status::Green => None,
-        Status::Yellow => Some((
-            policy.yellow,
-            Code::TeamYellow,
-            format!("Team '{}' is yellow (plan {plan}, due {due})", team.name),
-        )),
+        Status::Yellow => {
+            Some((policy.yellow, Code::TeamYellow, format!("Team '{}' is yellow (plan {plan}, due {due})", team.name)))
+        }
         Status::Red if team.overdue(t) => Some((
             policy.red,
             Code::PlanOverdue,
@@ -359,11 +298,9 @@ fn risk(rules: &Rules, target: &Target, t: DateTime<Utc>) -> Option<(Action, Cod
                 team.name
             ),
         )),
-        Status::Red => Some((
-            policy.red,
-            Code::TeamRed,
-            format!("Team '{}' is red (non-compliant, no plan)", team.name),
-        )),
+        Status::Red => {
+            Some((policy.red, Code::TeamRed, format!("Team '{}' is red (non-compliant, no plan)", team.name)))
+        }
     }
 }
 
@@ -375,12 +312,7 @@ fn summary(
     overridden: &[Reason],
     applied: Option<&OverrideRef>,
 ) -> String {
-    let join = |rs: &[Reason]| {
-        rs.iter()
-            .map(|r| r.message.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
+    let join = |rs: &[Reason]| rs.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; ");
     if !allowed {
         return join(reasons);
     }
@@ -389,8 +321,7 @@ fn summary(
             "Allowed by override {} ({}) until {}, lifting: {}",
             o.id,
             o.reason,
-            o.expires_at
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            o.expires_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             join(overridden)
         ),
         _ => format!("Allowed: no freeze, deploy window or risk rule blocks {target}"),
@@ -411,10 +342,7 @@ fn cover_end<'w>(
     need: DateTime<Utc>,
 ) -> Option<(DateTime<Utc>, &'w Window)> {
     let mut latest_end = |at: DateTime<Utc>| {
-        allow
-            .iter_mut()
-            .filter_map(|w| w.cursor.containing(at).map(|o| (o.end, w.window)))
-            .max_by_key(|(end, _)| *end)
+        allow.iter_mut().filter_map(|w| w.cursor.containing(at).map(|o| (o.end, w.window))).max_by_key(|(end, _)| *end)
     };
     let mut cover = latest_end(x)?;
     for _ in 0..MAX_STEPS {
@@ -430,14 +358,8 @@ fn cover_end<'w>(
 }
 
 /// The first occurrence start strictly after `t` among `windows`.
-fn next_start<'w>(
-    windows: &mut [Tracked<'w>],
-    t: DateTime<Utc>,
-) -> Option<(DateTime<Utc>, &'w Window)> {
-    windows
-        .iter_mut()
-        .filter_map(|w| w.cursor.next_after(t).map(|o| (o.start, w.window)))
-        .min_by_key(|(s, _)| *s)
+fn next_start<'w>(windows: &mut [Tracked<'w>], t: DateTime<Utc>) -> Option<(DateTime<Utc>, &'w Window)> {
+    windows.iter_mut().filter_map(|w| w.cursor.next_after(t).map(|o| (o.start, w.window))).min_by_key(|(s, _)| *s)
 }
 
 /// The earliest `x >= t` at which rules 1, 2 and 6 give no reason: no freeze
@@ -459,11 +381,7 @@ fn earliest_free(
             .iter_mut()
             .filter_map(|w| match w.cursor.containing(x) {
                 Some(o) => Some(o.end),
-                None => w
-                    .cursor
-                    .next_after(x)
-                    .filter(|o| o.start < x + d)
-                    .map(|o| o.end),
+                None => w.cursor.next_after(x).filter(|o| o.start < x + d).map(|o| o.end),
             })
             .max();
         if let Some(end) = blocked_until {

@@ -40,10 +40,7 @@ impl Rules {
         teams: Vec<Arc<Team>>,
         environments: HashMap<String, EnvironmentPolicy>,
     ) -> Rules {
-        let mut rules = Rules {
-            environments,
-            ..Rules::default()
-        };
+        let mut rules = Rules { environments, ..Rules::default() };
         for (i, w) in windows.iter().enumerate() {
             rules.by_id.insert(w.id().to_string(), i);
             match w.teams.literals() {
@@ -73,19 +70,11 @@ impl Rules {
 
     /// Windows that apply to `target`, in config order.
     pub fn windows_for(&self, target: &Target) -> Vec<&Window> {
-        let literal = self
-            .by_team
-            .get(target.team.as_str())
-            .map(Vec::as_slice)
-            .unwrap_or_default();
+        let literal = self.by_team.get(target.team.as_str()).map(Vec::as_slice).unwrap_or_default();
         let mut picked: Vec<usize> = literal.iter().chain(&self.any_team).copied().collect();
         picked.sort_unstable();
         picked.dedup();
-        picked
-            .into_iter()
-            .map(|i| &*self.windows[i])
-            .filter(|w| w.applies_to(target))
-            .collect()
+        picked.into_iter().map(|i| &*self.windows[i]).filter(|w| w.applies_to(target)).collect()
     }
 
     pub fn team(&self, name: &str) -> Option<&Arc<Team>> {
@@ -102,10 +91,7 @@ impl Rules {
     }
 
     pub fn policy(&self, environment: &str) -> EnvironmentPolicy {
-        self.environments
-            .get(environment)
-            .copied()
-            .unwrap_or_default()
+        self.environments.get(environment).copied().unwrap_or_default()
     }
 
     pub fn environments(&self) -> &HashMap<String, EnvironmentPolicy> {

@@ -33,8 +33,7 @@ impl Override {
 
     /// When it stops being in force.
     pub fn ends_at(&self) -> DateTime<Utc> {
-        self.revoked_at
-            .map_or(self.expires_at, |r| r.min(self.expires_at))
+        self.revoked_at.map_or(self.expires_at, |r| r.min(self.expires_at))
     }
 
     /// Whether it covers a deploy of `target`. An override for one service

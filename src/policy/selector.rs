@@ -12,10 +12,7 @@ pub struct Pattern {
 
 impl Pattern {
     pub fn new(text: &str) -> Pattern {
-        Pattern {
-            text: text.to_string(),
-            literal: !text.contains(['*', '?']),
-        }
+        Pattern { text: text.to_string(), literal: !text.contains(['*', '?']) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -123,11 +120,7 @@ mod tests {
             ("?", "", false),
         ];
         for (pattern, name, want) in cases {
-            assert_eq!(
-                Pattern::new(pattern).matches(name),
-                want,
-                "{pattern} vs {name}"
-            );
+            assert_eq!(Pattern::new(pattern).matches(name), want, "{pattern} vs {name}");
         }
     }
 

@@ -60,25 +60,13 @@ pub struct Team {
 }
 
 impl Team {
-    pub fn new(
-        name: Name,
-        spec: TeamSpec,
-        zone: Zone,
-        source: Source,
-        file: Option<String>,
-    ) -> Team {
+    pub fn new(name: Name, spec: TeamSpec, zone: Zone, source: Source, file: Option<String>) -> Team {
         let due_at = spec
             .plan_due
             .and_then(|d| d.succ_opt())
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|midnight| zone.resolve(midnight));
-        Team {
-            name,
-            spec,
-            due_at,
-            source,
-            file,
-        }
+        Team { name, spec, due_at, source, file }
     }
 
     pub fn status(&self) -> Status {
@@ -91,11 +79,7 @@ impl Team {
     }
 
     pub fn effective_status(&self, t: DateTime<Utc>) -> Status {
-        if self.overdue(t) {
-            Status::Red
-        } else {
-            self.spec.status
-        }
+        if self.overdue(t) { Status::Red } else { self.spec.status }
     }
 }
 
@@ -130,10 +114,6 @@ pub struct EnvironmentPolicy {
 impl Default for EnvironmentPolicy {
     /// For environments the config does not list.
     fn default() -> Self {
-        EnvironmentPolicy {
-            red: Action::Warn,
-            yellow: Action::Allow,
-            unknown_team: Action::Allow,
-        }
+        EnvironmentPolicy { red: Action::Warn, yellow: Action::Allow, unknown_team: Action::Allow }
     }
 }

@@ -80,20 +80,12 @@ impl Window {
     pub fn applies_to(&self, target: &Target) -> bool {
         self.environments.matches(target.environment.as_str())
             && self.teams.matches(target.team.as_str())
-            && target
-                .service
-                .as_ref()
-                .is_none_or(|s| self.services.matches(s.as_str()))
+            && target.service.as_ref().is_none_or(|s| self.services.matches(s.as_str()))
     }
 
     /// Whether the window applies to some target with these (optional) parts:
     /// an absent part matches anything. For calendar filters.
-    pub fn may_apply(
-        &self,
-        team: Option<&str>,
-        service: Option<&str>,
-        environment: Option<&str>,
-    ) -> bool {
+    pub fn may_apply(&self, team: Option<&str>, service: Option<&str>, environment: Option<&str>) -> bool {
         environment.is_none_or(|e| self.environments.matches(e))
             && team.is_none_or(|t| self.teams.matches(t))
             && service.is_none_or(|s| self.services.matches(s))
@@ -105,9 +97,7 @@ impl Window {
 
     /// A wall-clock line in the window's own zone, e.g. "Mon 2026-11-30 08:00 CET".
     pub fn local_time(&self, t: DateTime<Utc>) -> String {
-        t.with_timezone(&self.zone.tz())
-            .format("%a %Y-%m-%d %H:%M %Z")
-            .to_string()
+        t.with_timezone(&self.zone.tz()).format("%a %Y-%m-%d %H:%M %Z").to_string()
     }
 
     /// "Deploy freeze 'friday-evening' (No deploys over the weekend)".

@@ -31,41 +31,15 @@ struct FieldSpec {
     names_start: u32,
 }
 
-const SECOND: FieldSpec = FieldSpec {
-    name: "second",
-    min: 0,
-    max: 59,
-    names: &[],
-    names_start: 0,
-};
-const MINUTE: FieldSpec = FieldSpec {
-    name: "minute",
-    min: 0,
-    max: 59,
-    names: &[],
-    names_start: 0,
-};
-const HOUR: FieldSpec = FieldSpec {
-    name: "hour",
-    min: 0,
-    max: 23,
-    names: &[],
-    names_start: 0,
-};
-const DAY_OF_MONTH: FieldSpec = FieldSpec {
-    name: "day-of-month",
-    min: 1,
-    max: 31,
-    names: &[],
-    names_start: 0,
-};
+const SECOND: FieldSpec = FieldSpec { name: "second", min: 0, max: 59, names: &[], names_start: 0 };
+const MINUTE: FieldSpec = FieldSpec { name: "minute", min: 0, max: 59, names: &[], names_start: 0 };
+const HOUR: FieldSpec = FieldSpec { name: "hour", min: 0, max: 23, names: &[], names_start: 0 };
+const DAY_OF_MONTH: FieldSpec = FieldSpec { name: "day-of-month", min: 1, max: 31, names: &[], names_start: 0 };
 const MONTH: FieldSpec = FieldSpec {
     name: "month",
     min: 1,
     max: 12,
-    names: &[
-        "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
-    ],
+    names: &["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
     names_start: 1,
 };
 const DAY_OF_WEEK: FieldSpec = FieldSpec {
@@ -92,21 +66,13 @@ impl CronExpr {
     /// The first local wall time strictly after `after` (both naive local times).
     pub fn next_after(&self, after: NaiveDateTime) -> Option<NaiveDateTime> {
         let carrier = after.and_utc();
-        self.any_of
-            .iter()
-            .filter_map(|s| s.after(&carrier).next())
-            .map(|d| d.naive_utc())
-            .min()
+        self.any_of.iter().filter_map(|s| s.after(&carrier).next()).map(|d| d.naive_utc()).min()
     }
 
     /// The last local wall time strictly before `before`.
     pub fn prev_before(&self, before: NaiveDateTime) -> Option<NaiveDateTime> {
         let carrier = before.and_utc();
-        self.any_of
-            .iter()
-            .filter_map(|s| s.after(&carrier).next_back())
-            .map(|d| d.naive_utc())
-            .max()
+        self.any_of.iter().filter_map(|s| s.after(&carrier).next_back()).map(|d| d.naive_utc()).max()
     }
 }
 
@@ -129,20 +95,12 @@ impl CronExpr {
     pub fn parse(source: &str) -> Result<Self, CronError> {
         let trimmed = source.trim();
         if trimmed.is_empty() {
-            return Err(CronError(
-                "is empty; write 5 fields, e.g. \"0 17 * * FRI\"".into(),
-            ));
+            return Err(CronError("is empty; write 5 fields, e.g. \"0 17 * * FRI\"".into()));
         }
         let expanded = expand_macro(trimmed)?;
         let parts: Vec<&str> = expanded.split_whitespace().collect();
         let (second, rest) = match parts.len() {
-            5 => (
-                Field {
-                    bits: 1,
-                    star: false,
-                },
-                &parts[..],
-            ),
+            5 => (Field { bits: 1, star: false }, &parts[..]),
             6 => (parse_field(parts[0], &SECOND)?, &parts[1..]),
             n => {
                 return Err(CronError(format!(
@@ -166,32 +124,19 @@ impl CronExpr {
             check_can_fire(dom.bits, month.bits)?;
         }
 
-        let head = format!(
-            "{} {} {}",
-            render(second.bits, &SECOND),
-            render(minute.bits, &MINUTE),
-            render(hour.bits, &HOUR)
-        );
+        let head =
+            format!("{} {} {}", render(second.bits, &SECOND), render(minute.bits, &MINUTE), render(hour.bits, &HOUR));
         let months = render(month.bits, &MONTH);
         let doms = render(dom.bits, &DAY_OF_MONTH);
         let dows = render_dow(dow.bits);
         let build = |dom: &str, dow: &str| -> Result<cron::Schedule, CronError> {
             let text = format!("{head} {dom} {months} {dow}");
-            cron::Schedule::from_str(&text).map_err(|e| {
-                CronError(format!(
-                    "could not be scheduled ({e}); please report this expression"
-                ))
-            })
+            cron::Schedule::from_str(&text)
+                .map_err(|e| CronError(format!("could not be scheduled ({e}); please report this expression")))
         };
-        let any_of = if vixie_either {
-            vec![build(&doms, "*")?, build("*", &dows)?]
-        } else {
-            vec![build(&doms, &dows)?]
-        };
-        let expr = CronExpr {
-            source: source.trim().to_string(),
-            any_of,
-        };
+        let any_of =
+            if vixie_either { vec![build(&doms, "*")?, build("*", &dows)?] } else { vec![build(&doms, &dows)?] };
+        let expr = CronExpr { source: source.trim().to_string(), any_of };
         // A last guard for anything the field check above does not foresee.
         let probe = NaiveDate::from_ymd_opt(2000, 1, 1).and_then(|d| d.and_hms_opt(0, 0, 0));
         if let Some(probe) = probe
@@ -227,32 +172,22 @@ fn parse_field(text: &str, spec: &FieldSpec) -> Result<Field, CronError> {
     let mut bits = 0u64;
     for item in text.split(',') {
         if item.is_empty() {
-            return Err(CronError(format!(
-                "{}: `{text}` has an empty list item",
-                spec.name
-            )));
+            return Err(CronError(format!("{}: `{text}` has an empty list item", spec.name)));
         }
         bits |= parse_item(item, spec)?;
     }
-    Ok(Field {
-        bits,
-        star: text.starts_with('*'),
-    })
+    Ok(Field { bits, star: text.starts_with('*') })
 }
 
 fn parse_item(item: &str, spec: &FieldSpec) -> Result<u64, CronError> {
     let name = spec.name;
     let (range, step) = match item.split_once('/') {
         Some((range, step)) => {
-            let step: u32 = step.parse().map_err(|_| {
-                CronError(format!(
-                    "{name}: step `{step}` in `{item}` is not a positive number"
-                ))
-            })?;
+            let step: u32 = step
+                .parse()
+                .map_err(|_| CronError(format!("{name}: step `{step}` in `{item}` is not a positive number")))?;
             if step == 0 {
-                return Err(CronError(format!(
-                    "{name}: step in `{item}` must be at least 1"
-                )));
+                return Err(CronError(format!("{name}: step in `{item}` must be at least 1")));
             }
             (range, step)
         }
@@ -263,19 +198,13 @@ fn parse_item(item: &str, spec: &FieldSpec) -> Result<u64, CronError> {
     } else if let Some((a, b)) = range.split_once('-') {
         let (a, b) = (parse_value(a, spec, item)?, parse_value(b, spec, item)?);
         if a > b {
-            return Err(CronError(format!(
-                "{name}: range `{range}` runs backwards; write the smaller value first"
-            )));
+            return Err(CronError(format!("{name}: range `{range}` runs backwards; write the smaller value first")));
         }
         (a, b)
     } else {
         let a = parse_value(range, spec, item)?;
         // `5/15` means "from 5 to the end, every 15" as in most crons.
-        if item.contains('/') {
-            (a, spec.max)
-        } else {
-            (a, a)
-        }
+        if item.contains('/') { (a, spec.max) } else { (a, a) }
     };
     let mut bits = 0u64;
     let mut v = low;
@@ -290,10 +219,7 @@ fn parse_value(text: &str, spec: &FieldSpec, item: &str) -> Result<u32, CronErro
     let name = spec.name;
     if let Ok(v) = text.parse::<u32>() {
         if v < spec.min || v > spec.max {
-            return Err(CronError(format!(
-                "{name}: `{v}` is out of range {}-{}",
-                spec.min, spec.max
-            )));
+            return Err(CronError(format!("{name}: `{v}` is out of range {}-{}", spec.min, spec.max)));
         }
         return Ok(v);
     }
@@ -304,16 +230,9 @@ fn parse_value(text: &str, spec: &FieldSpec, item: &str) -> Result<u32, CronErro
     let hint = if spec.names.is_empty() {
         format!("a number {}-{}", spec.min, spec.max)
     } else {
-        format!(
-            "a number {}-{} or a name {}",
-            spec.min,
-            spec.max,
-            spec.names.join(" ")
-        )
+        format!("a number {}-{} or a name {}", spec.min, spec.max, spec.names.join(" "))
     };
-    Err(CronError(format!(
-        "{name}: `{text}` in `{item}` is not {hint}"
-    )))
+    Err(CronError(format!("{name}: `{text}` in `{item}` is not {hint}")))
 }
 
 fn render(bits: u64, spec: &FieldSpec) -> String {
@@ -321,11 +240,7 @@ fn render(bits: u64, spec: &FieldSpec) -> String {
     if bits & all == all {
         return "*".into();
     }
-    (spec.min..=spec.max)
-        .filter(|v| bits & (1 << v) != 0)
-        .map(|v| v.to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+    (spec.min..=spec.max).filter(|v| bits & (1 << v) != 0).map(|v| v.to_string()).collect::<Vec<_>>().join(",")
 }
 
 /// The crate numbers weekdays 1-7 from Sunday; ours are 0-6 from Sunday.
@@ -333,11 +248,7 @@ fn render_dow(bits: u64) -> String {
     if bits & 0x7f == 0x7f {
         return "*".into();
     }
-    (0..7u32)
-        .filter(|v| bits & (1 << v) != 0)
-        .map(|v| (v + 1).to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+    (0..7u32).filter(|v| bits & (1 << v) != 0).map(|v| (v + 1).to_string()).collect::<Vec<_>>().join(",")
 }
 
 const MONTH_NAMES: [&str; 12] = [
@@ -358,24 +269,12 @@ const MONTH_NAMES: [&str; 12] = [
 fn check_can_fire(dom_bits: u64, month_bits: u64) -> Result<(), CronError> {
     // Longest each month can be (February 29 in leap years).
     const LONGEST: [u32; 12] = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-    let possible = (1..=12u32).any(|m| {
-        month_bits & (1 << m) != 0
-            && (1..=LONGEST[m as usize - 1]).any(|d| dom_bits & (1 << d) != 0)
-    });
+    let possible = (1..=12u32)
+        .any(|m| month_bits & (1 << m) != 0 && (1..=LONGEST[m as usize - 1]).any(|d| dom_bits & (1 << d) != 0));
     if possible {
         return Ok(());
     }
-    let days: Vec<String> = (1..=31u32)
-        .filter(|d| dom_bits & (1 << d) != 0)
-        .map(|d| d.to_string())
-        .collect();
-    let months: Vec<&str> = (1..=12usize)
-        .filter(|m| month_bits & (1 << m) != 0)
-        .map(|m| MONTH_NAMES[m - 1])
-        .collect();
-    Err(CronError(format!(
-        "never fires: day {} does not occur in {}",
-        days.join(","),
-        months.join(", ")
-    )))
+    let days: Vec<String> = (1..=31u32).filter(|d| dom_bits & (1 << d) != 0).map(|d| d.to_string()).collect();
+    let months: Vec<&str> = (1..=12usize).filter(|m| month_bits & (1 << m) != 0).map(|m| MONTH_NAMES[m - 1]).collect();
+    Err(CronError(format!("never fires: day {} does not occur in {}", days.join(","), months.join(", "))))
 }

@@ -7,7 +7,6 @@ mod zone;
 
 pub use cron::{CronError, CronExpr};
 pub use occurrence::{
-    Cursor, End, Memo, Occurrence, SEARCH_LIMIT, Schedule, first_start_after,
-    last_start_at_or_before,
+    Cursor, End, Memo, Occurrence, SEARCH_LIMIT, Schedule, first_start_after, last_start_at_or_before,
 };
 pub use zone::{UnknownZone, Zone};

@@ -33,11 +33,7 @@ pub enum End {
 /// A window's schedule in one of the contract's three forms.
 #[derive(Clone, Debug)]
 pub enum Schedule {
-    Recurring {
-        start: CronExpr,
-        end: End,
-        zone: Zone,
-    },
+    Recurring { start: CronExpr, end: End, zone: Zone },
     Once(Occurrence),
 }
 
@@ -56,10 +52,7 @@ impl Schedule {
                     End::Cron(_) => t - SEARCH_LIMIT,
                 };
                 let s = last_start_at_or_before(start, zone, t, floor)?;
-                let o = Occurrence {
-                    start: s,
-                    end: self.end_of(s)?,
-                };
+                let o = Occurrence { start: s, end: self.end_of(s)? };
                 o.contains(t).then_some(o)
             }
         }
@@ -71,10 +64,7 @@ impl Schedule {
             Schedule::Once(o) => (o.start > t && o.start <= limit).then_some(*o),
             Schedule::Recurring { start, zone, .. } => {
                 let s = first_start_after(start, zone, t, false, limit)?;
-                Some(Occurrence {
-                    start: s,
-                    end: self.end_of(s)?,
-                })
+                Some(Occurrence { start: s, end: self.end_of(s)? })
             }
         }
     }
@@ -104,11 +94,7 @@ impl Schedule {
     /// When the window stops being active, if it is active at `t`: the end of
     /// the chain of overlapping or touching occurrences through `t`. `None`
     /// inside the chain means "not before `limit`".
-    pub fn active_until(
-        &self,
-        t: DateTime<Utc>,
-        limit: DateTime<Utc>,
-    ) -> Option<Option<DateTime<Utc>>> {
+    pub fn active_until(&self, t: DateTime<Utc>, limit: DateTime<Utc>) -> Option<Option<DateTime<Utc>>> {
         let first = self.containing(t)?;
         let mut end = first.end;
         while end <= limit {
@@ -123,14 +109,10 @@ impl Schedule {
     fn end_of(&self, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
             Schedule::Once(o) => Some(o.end),
-            Schedule::Recurring {
-                end: End::After(d), ..
-            } => start.checked_add_signed(*d),
-            Schedule::Recurring {
-                end: End::Cron(c),
-                zone,
-                ..
-            } => first_start_after(c, zone, start, false, start + SEARCH_LIMIT),
+            Schedule::Recurring { end: End::After(d), .. } => start.checked_add_signed(*d),
+            Schedule::Recurring { end: End::Cron(c), zone, .. } => {
+                first_start_after(c, zone, start, false, start + SEARCH_LIMIT)
+            }
         }
     }
 }
@@ -155,11 +137,7 @@ pub fn first_start_after(
 ) -> Option<DateTime<Utc>> {
     let margin = zone.max_shift();
     let from = whole_seconds(zone.local(t));
-    let from = if zone.steady_near(t) {
-        from
-    } else {
-        from - margin
-    };
+    let from = if zone.steady_near(t) { from } else { from - margin };
     let local_limit = zone.local(limit) + margin;
     let mut cursor = from - Duration::seconds(1);
     let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;
@@ -191,11 +169,7 @@ pub fn last_start_at_or_before(
 ) -> Option<DateTime<Utc>> {
     let margin = zone.max_shift();
     let from = whole_seconds(zone.local(t));
-    let from = if zone.steady_near(t) {
-        from
-    } else {
-        from + margin
-    };
+    let from = if zone.steady_near(t) { from } else { from + margin };
     let local_floor = zone.local(floor) - margin;
     let mut cursor = from + Duration::seconds(1);
     let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;
@@ -231,12 +205,7 @@ struct View {
 
 impl View {
     fn compute(schedule: &Schedule, at: DateTime<Utc>, limit: DateTime<Utc>) -> View {
-        View {
-            at,
-            containing: schedule.containing(at),
-            next: schedule.next_after(at, limit),
-            limit,
-        }
+        View { at, containing: schedule.containing(at), next: schedule.next_after(at, limit), limit }
     }
 
     fn holds_at(&self, x: DateTime<Utc>, limit: DateTime<Utc>) -> bool {
@@ -317,12 +286,7 @@ pub struct Cursor<'s> {
 impl<'s> Cursor<'s> {
     /// A cursor that looks for starts up to `limit`, sharing `memo` if given.
     pub fn new(schedule: &'s Schedule, memo: Option<&'s Memo>, limit: DateTime<Utc>) -> Cursor<'s> {
-        Cursor {
-            schedule,
-            memo,
-            limit,
-            view: None,
-        }
+        Cursor { schedule, memo, limit, view: None }
     }
 
     fn view(&mut self, x: DateTime<Utc>) -> View {
@@ -337,9 +301,7 @@ impl<'s> Cursor<'s> {
         let v = match found {
             Some(v) => v,
             None => {
-                let v = self
-                    .step(x)
-                    .unwrap_or_else(|| View::compute(self.schedule, x, self.limit));
+                let v = self.step(x).unwrap_or_else(|| View::compute(self.schedule, x, self.limit));
                 if let Some(m) = memo {
                     m.keep(v);
                 }
@@ -358,12 +320,7 @@ impl<'s> Cursor<'s> {
         for _ in 0..3 {
             let after = self.schedule.next_after(next.start, self.limit);
             if after.is_none_or(|a| x < a.start) {
-                return Some(View {
-                    at: next.start,
-                    containing: Some(next),
-                    next: after,
-                    limit: self.limit,
-                });
+                return Some(View { at: next.start, containing: Some(next), next: after, limit: self.limit });
             }
             next = after?;
         }

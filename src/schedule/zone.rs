@@ -67,22 +67,13 @@ impl Zone {
     /// An exact IANA name such as `Europe/Berlin`.
     pub fn parse(name: &str) -> Result<Zone, UnknownZone> {
         match name.parse::<Tz>() {
-            Ok(tz) => Ok(Zone {
-                tz,
-                table: transitions(tz),
-            }),
-            Err(_) => Err(UnknownZone {
-                name: name.to_string(),
-                suggestions: closest(name),
-            }),
+            Ok(tz) => Ok(Zone { tz, table: transitions(tz) }),
+            Err(_) => Err(UnknownZone { name: name.to_string(), suggestions: closest(name) }),
         }
     }
 
     pub fn utc() -> Zone {
-        Zone {
-            tz: Tz::UTC,
-            table: transitions(Tz::UTC),
-        }
+        Zone { tz: Tz::UTC, table: transitions(Tz::UTC) }
     }
 
     pub fn name(&self) -> &'static str {
@@ -102,11 +93,7 @@ impl Zone {
     pub fn offset_at(&self, t: DateTime<Utc>) -> Duration {
         let secs = t.timestamp();
         if !(SPAN.0..SPAN.1).contains(&secs) {
-            let fixed = self
-                .tz
-                .offset_from_utc_datetime(&t.naive_utc())
-                .fix()
-                .local_minus_utc();
+            let fixed = self.tz.offset_from_utc_datetime(&t.naive_utc()).fix().local_minus_utc();
             return Duration::seconds(i64::from(fixed));
         }
         let i = self.table.at.partition_point(|&x| x <= secs);
@@ -148,8 +135,7 @@ impl Zone {
         }
         let (lo, hi) = (t.timestamp() - margin, t.timestamp() + margin);
         if lo < SPAN.0 || hi >= SPAN.1 {
-            return self.offset_at(t - self.table.max_shift * 2)
-                == self.offset_at(t + self.table.max_shift * 2);
+            return self.offset_at(t - self.table.max_shift * 2) == self.offset_at(t + self.table.max_shift * 2);
         }
         let i = self.table.at.partition_point(|&x| x <= lo);
         self.table.at.get(i).is_none_or(|&next| next > hi)
@@ -178,16 +164,10 @@ fn transitions(tz: Tz) -> &'static Transitions {
     cache.entry(tz).or_insert_with(|| {
         let offset = |secs: i64| {
             let at = DateTime::from_timestamp(secs, 0).unwrap_or_default();
-            tz.offset_from_utc_datetime(&at.naive_utc())
-                .fix()
-                .local_minus_utc()
+            tz.offset_from_utc_datetime(&at.naive_utc()).fix().local_minus_utc()
         };
         const STEP: i64 = 6 * 3600;
-        let mut table = Transitions {
-            max_shift: Duration::zero(),
-            at: Vec::new(),
-            offsets: vec![offset(SPAN.0)],
-        };
+        let mut table = Transitions { max_shift: Duration::zero(), at: Vec::new(), offsets: vec![offset(SPAN.0)] };
         let mut t = SPAN.0;
         while t < SPAN.1 {
             let (before, after) = (offset(t), offset(t + STEP));
@@ -196,11 +176,7 @@ fn transitions(tz: Tz) -> &'static Transitions {
                 let (mut lo, mut hi) = (t, t + STEP);
                 while hi - lo > 1 {
                     let mid = lo + (hi - lo) / 2;
-                    if offset(mid) == before {
-                        lo = mid
-                    } else {
-                        hi = mid
-                    }
+                    if offset(mid) == before { lo = mid } else { hi = mid }
                 }
                 table.at.push(hi);
                 table.offsets.push(after);

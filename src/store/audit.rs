@@ -51,12 +51,7 @@ impl AuditLog {
     /// Commit one record; returns once it is on disk.
     pub async fn record(&self, entry: AuditEntry) -> anyhow::Result<()> {
         let (ack, done) = oneshot::channel();
-        self.queue
-            .send((entry, ack))
-            .await
-            .map_err(|_| anyhow::anyhow!("the audit writer has stopped"))?;
-        done.await
-            .map_err(|_| anyhow::anyhow!("the audit writer has stopped"))?
-            .map_err(anyhow::Error::msg)
+        self.queue.send((entry, ack)).await.map_err(|_| anyhow::anyhow!("the audit writer has stopped"))?;
+        done.await.map_err(|_| anyhow::anyhow!("the audit writer has stopped"))?.map_err(anyhow::Error::msg)
     }
 }

@@ -22,11 +22,7 @@ pub use audit::AuditLog;
 use crate::policy::{Name, Override};
 
 /// Schema changes, in order; each runs once, in a transaction.
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("migrations/sqlite/0001_initial.sql"),
-)];
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("migrations/sqlite/0001_initial.sql"))];
 
 /// One audit record to write.
 #[derive(Clone, Debug, Serialize)]
@@ -93,25 +89,16 @@ impl Store {
     pub async fn open(url: &str) -> anyhow::Result<Store> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
-        let Some(path) = url
-            .strip_prefix("sqlite://")
-            .or_else(|| url.strip_prefix("sqlite:"))
-        else {
+        let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
             bail!("store url `{url}`: only sqlite:// is supported by this build");
         };
         let (file, _) = path.split_once('?').unwrap_or((path, ""));
-        let dir = Path::new(file)
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty());
+        let dir = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty());
         if let Some(dir) = dir.filter(|_| file != ":memory:") {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create the store directory {}", dir.display()))?;
         }
-        let url = if url.contains('?') {
-            url.to_string()
-        } else {
-            format!("{url}?mode=rwc")
-        };
+        let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
         let pool = AnyPoolOptions::new()
             .max_connections(4)
             .after_connect(|conn, _| {
@@ -139,11 +126,10 @@ impl Store {
             .context("cannot create the migrations table")?;
         for (version, name, sql) in SQLITE_MIGRATIONS {
             let mut tx = self.pool.begin().await?;
-            let done: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                    .bind(*version)
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(*version)
+                .fetch_optional(&mut *tx)
+                .await?;
             if done.is_some() {
                 continue;
             }
@@ -151,14 +137,12 @@ impl Store {
                 .execute(&mut *tx)
                 .await
                 .with_context(|| format!("migration {version} ({name}) failed"))?;
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
-            )
-            .bind(*version)
-            .bind(*name)
-            .bind(millis(Utc::now()))
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                .bind(*version)
+                .bind(*name)
+                .bind(millis(Utc::now()))
+                .execute(&mut *tx)
+                .await?;
             tx.commit().await?;
         }
         Ok(())
@@ -166,23 +150,18 @@ impl Store {
 
     /// Reachable and answering.
     pub async fn ping(&self) -> anyhow::Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .context("the store does not answer")?;
+        sqlx::query("SELECT 1").execute(&self.pool).await.context("the store does not answer")?;
         Ok(())
     }
 
     // ---- windows and teams changed through the API
 
     pub async fn windows(&self) -> anyhow::Result<Vec<Stored>> {
-        self.definitions("SELECT id, spec FROM windows ORDER BY id")
-            .await
+        self.definitions("SELECT id, spec FROM windows ORDER BY id").await
     }
 
     pub async fn teams(&self) -> anyhow::Result<Vec<Stored>> {
-        self.definitions("SELECT name, spec FROM teams ORDER BY name")
-            .await
+        self.definitions("SELECT name, spec FROM teams ORDER BY name").await
     }
 
     async fn definitions(&self, sql: &'static str) -> anyhow::Result<Vec<Stored>> {
@@ -191,8 +170,8 @@ impl Store {
             .map(|r| {
                 let key: String = r.try_get(0)?;
                 let spec: String = r.try_get(1)?;
-                let spec = serde_json::from_str(&spec)
-                    .with_context(|| format!("stored definition of {key} is not JSON"))?;
+                let spec =
+                    serde_json::from_str(&spec).with_context(|| format!("stored definition of {key} is not JSON"))?;
                 Ok(Stored { key, spec })
             })
             .collect()
@@ -206,8 +185,7 @@ impl Store {
         by: &str,
         at: DateTime<Utc>,
     ) -> anyhow::Result<Option<Value>> {
-        self.put("windows", "id", "window", id, spec, by, at, (None, None))
-            .await
+        self.put("windows", "id", "window", id, spec, by, at, (None, None)).await
     }
 
     /// Create or replace a team, recording the change; answers the previous definition.
@@ -218,17 +196,7 @@ impl Store {
         by: &str,
         at: DateTime<Utc>,
     ) -> anyhow::Result<Option<Value>> {
-        self.put(
-            "teams",
-            "name",
-            "team",
-            name,
-            spec,
-            by,
-            at,
-            (Some(name), None),
-        )
-        .await
+        self.put("teams", "name", "team", name, spec, by, at, (Some(name), None)).await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -244,12 +212,11 @@ impl Store {
         (team, environment): (Option<&str>, Option<&str>),
     ) -> anyhow::Result<Option<Value>> {
         let mut tx = self.pool.begin().await?;
-        let before: Option<String> = sqlx::query_scalar(AssertSqlSafe(format!(
-            "SELECT spec FROM {table} WHERE {key_column} = $1"
-        )))
-        .bind(key)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let before: Option<String> =
+            sqlx::query_scalar(AssertSqlSafe(format!("SELECT spec FROM {table} WHERE {key_column} = $1")))
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
         let before: Option<Value> = before.map(|s| serde_json::from_str(&s)).transpose()?;
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO {table} ({key_column}, spec, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
@@ -261,14 +228,7 @@ impl Store {
         .bind(by)
         .execute(&mut *tx)
         .await?;
-        let kind = format!(
-            "{what}.{}",
-            if before.is_some() {
-                "updated"
-            } else {
-                "created"
-            }
-        );
+        let kind = format!("{what}.{}", if before.is_some() { "updated" } else { "created" });
         let entry = AuditEntry {
             kind,
             at,
@@ -283,25 +243,15 @@ impl Store {
     }
 
     /// Delete a window, recording the change; answers the deleted definition.
-    pub async fn delete_window(
-        &self,
-        id: &str,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> anyhow::Result<Option<Value>> {
+    pub async fn delete_window(&self, id: &str, by: &str, at: DateTime<Utc>) -> anyhow::Result<Option<Value>> {
         let mut tx = self.pool.begin().await?;
-        let before: Option<String> = sqlx::query_scalar("SELECT spec FROM windows WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let before: Option<String> =
+            sqlx::query_scalar("SELECT spec FROM windows WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
         let Some(before) = before else {
             return Ok(None);
         };
         let before: Value = serde_json::from_str(&before)?;
-        sqlx::query("DELETE FROM windows WHERE id = $1")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM windows WHERE id = $1").bind(id).execute(&mut *tx).await?;
         let entry = AuditEntry {
             kind: "window.deleted".into(),
             at,
@@ -358,29 +308,18 @@ impl Store {
         .bind(o.revoked_by.clone())
         .execute(&mut *tx)
         .await?;
-        insert_audit(
-            &mut tx,
-            &override_entry("override.created", o.created_at, &o.created_by, o),
-        )
-        .await?;
+        insert_audit(&mut tx, &override_entry("override.created", o.created_at, &o.created_by, o)).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Revoke an override early, recording it.
-    pub async fn revoke_override(
-        &self,
-        id: &str,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> anyhow::Result<Revoked> {
+    pub async fn revoke_override(&self, id: &str, by: &str, at: DateTime<Utc>) -> anyhow::Result<Revoked> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {OVERRIDE_COLUMNS} FROM overrides WHERE id = $1"
-        )))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let row = sqlx::query(AssertSqlSafe(format!("SELECT {OVERRIDE_COLUMNS} FROM overrides WHERE id = $1")))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(row) = row else {
             return Ok(Revoked::NotFound);
         };
@@ -412,23 +351,14 @@ impl Store {
         .bind(millis(now))
         .fetch_all(&mut *tx)
         .await?;
-        let expired: Vec<Override> = rows
-            .iter()
-            .map(override_from_row)
-            .collect::<anyhow::Result<_>>()?;
+        let expired: Vec<Override> = rows.iter().map(override_from_row).collect::<anyhow::Result<_>>()?;
         for o in &expired {
-            let done = sqlx::query(
-                "UPDATE overrides SET expiry_recorded = 1 WHERE id = $1 AND expiry_recorded = 0",
-            )
-            .bind(&o.id)
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 1 {
-                insert_audit(
-                    &mut tx,
-                    &override_entry("override.expired", o.expires_at, "deploy-gate", o),
-                )
+            let done = sqlx::query("UPDATE overrides SET expiry_recorded = 1 WHERE id = $1 AND expiry_recorded = 0")
+                .bind(&o.id)
+                .execute(&mut *tx)
                 .await?;
+            if done.rows_affected() == 1 {
+                insert_audit(&mut tx, &override_entry("override.expired", o.expires_at, "deploy-gate", o)).await?;
             }
         }
         tx.commit().await?;
@@ -448,10 +378,8 @@ impl Store {
                     format!("(${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6)
                 })
                 .collect();
-            let sql = format!(
-                "INSERT INTO audit (at, kind, actor, team, environment, details) VALUES {}",
-                rows.join(", ")
-            );
+            let sql =
+                format!("INSERT INTO audit (at, kind, actor, team, environment, details) VALUES {}", rows.join(", "));
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for e in chunk {
                 q = q
@@ -488,11 +416,7 @@ impl Store {
         if filter.before.is_some() {
             clauses.push(format!("id < {}", next()));
         }
-        let filter_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
-        };
+        let filter_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let sql = format!(
             "SELECT id, at, kind, actor, team, environment, details FROM audit {filter_sql} ORDER BY id DESC LIMIT {}",
             next()
@@ -530,7 +454,8 @@ impl Store {
     }
 }
 
-const OVERRIDE_COLUMNS: &str = "id, team, service, environment, reason, ticket, created_by, created_at, expires_at, revoked_at, revoked_by";
+const OVERRIDE_COLUMNS: &str =
+    "id, team, service, environment, reason, ticket, created_by, created_at, expires_at, revoked_at, revoked_by";
 
 fn override_from_row(r: &AnyRow) -> anyhow::Result<Override> {
     let name = |what: &str, text: String| Name::parse(what, &text).map_err(anyhow::Error::msg);
@@ -562,10 +487,7 @@ fn override_entry(kind: &str, at: DateTime<Utc>, by: &str, o: &Override) -> Audi
     }
 }
 
-async fn insert_audit(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    e: &AuditEntry,
-) -> anyhow::Result<()> {
+async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Any>, e: &AuditEntry) -> anyhow::Result<()> {
     sqlx::query("INSERT INTO audit (at, kind, actor, team, environment, details) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(millis(e.at))
         .bind(&e.kind)

@@ -10,7 +10,8 @@ use crate::helpers::{ADMIN, PAYMENTS_ONCALL, READER, auth_config, error_code, sp
 async fn every_protected_route_refuses_the_wrong_callers() {
     let app = spawn_app(&auth_config()).await;
     let window = json!({"id": "x", "start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z"});
-    let override_search = json!({"team": "search", "environment": "production", "reason": "Hotfix for search outage INC-1"});
+    let override_search =
+        json!({"team": "search", "environment": "production", "reason": "Hotfix for search outage INC-1"});
     let routes: Vec<(Method, &str, Option<Value>)> = vec![
         (Method::POST, "/windows", Some(window.clone())),
         (Method::PUT, "/windows/x", Some(window.clone())),
@@ -37,9 +38,7 @@ async fn every_protected_route_refuses_the_wrong_callers() {
             callers.push((Some(format!("Bearer {PAYMENTS_ONCALL}")), 403));
         }
         for (header, want) in callers {
-            let mut r = app
-                .client
-                .request(method.clone(), format!("{}{path}", app.address));
+            let mut r = app.client.request(method.clone(), format!("{}{path}", app.address));
             if let Some(h) = &header {
                 r = r.header("authorization", h);
             }
@@ -48,15 +47,10 @@ async fn every_protected_route_refuses_the_wrong_callers() {
             }
             let response = r.send().await.expect("request");
             let status = response.status().as_u16();
-            let www = response
-                .headers()
-                .get("www-authenticate")
-                .map(|v| v.to_str().unwrap_or("").to_string());
+            let www = response.headers().get("www-authenticate").map(|v| v.to_str().unwrap_or("").to_string());
             let json: Value = response.json().await.expect("json");
-            let shown = format!(
-                "{method} {path} with {:?}",
-                header.as_deref().map(|h| h.split(' ').next().unwrap_or(""))
-            );
+            let shown =
+                format!("{method} {path} with {:?}", header.as_deref().map(|h| h.split(' ').next().unwrap_or("")));
             assert_eq!(status, want, "{shown}: {json}");
             let code = error_code(&json);
             if want == 401 {
@@ -76,33 +70,13 @@ async fn the_right_roles_get_through() {
     assert_eq!(status, 200);
     let (status, _) = app.call(Method::GET, "/audit", Some(ADMIN), None).await;
     assert_eq!(status, 200);
-    let (status, _) = app
-        .call(
-            Method::GET,
-            "/overrides?active=true",
-            Some(PAYMENTS_ONCALL),
-            None,
-        )
-        .await;
+    let (status, _) = app.call(Method::GET, "/overrides?active=true", Some(PAYMENTS_ONCALL), None).await;
     assert_eq!(status, 200);
     // Decisions need no token by default, and a token may still be sent.
-    let (status, _) = app
-        .call(
-            Method::GET,
-            "/can-deploy?team=payments&environment=production",
-            None,
-            None,
-        )
-        .await;
+    let (status, _) = app.call(Method::GET, "/can-deploy?team=payments&environment=production", None, None).await;
     assert_eq!(status, 200);
-    let (status, _) = app
-        .call(
-            Method::GET,
-            "/can-deploy?team=payments&environment=production",
-            Some(READER),
-            None,
-        )
-        .await;
+    let (status, _) =
+        app.call(Method::GET, "/can-deploy?team=payments&environment=production", Some(READER), None).await;
     assert_eq!(status, 200);
 }
 
@@ -110,22 +84,9 @@ async fn the_right_roles_get_through() {
 async fn decisions_need_a_token_when_configured() {
     let config = auth_config().replace("[auth]\n", "[auth]\ndecisions_need_token = true\n");
     let app = spawn_app(&config).await;
-    let (status, body) = app
-        .call(
-            Method::GET,
-            "/can-deploy?team=payments&environment=production",
-            None,
-            None,
-        )
-        .await;
+    let (status, body) = app.call(Method::GET, "/can-deploy?team=payments&environment=production", None, None).await;
     assert_eq!(status, 401, "{body}");
-    let (status, _) = app
-        .call(
-            Method::GET,
-            "/can-deploy?team=payments&environment=production",
-            Some(READER),
-            None,
-        )
-        .await;
+    let (status, _) =
+        app.call(Method::GET, "/can-deploy?team=payments&environment=production", Some(READER), None).await;
     assert_eq!(status, 200);
 }

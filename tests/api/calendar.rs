@@ -4,9 +4,7 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn every_occurrence_in_the_range_sorted_by_start() {
     let app = spawn_app(CONFIG).await;
-    let (status, list) = app
-        .get_json("/calendar?from=2026-11-26T00:00:00Z&to=2026-12-01T00:00:00Z")
-        .await;
+    let (status, list) = app.get_json("/calendar?from=2026-11-26T00:00:00Z&to=2026-12-01T00:00:00Z").await;
     assert_eq!(status, 200);
     let got: Vec<(String, String, String)> = list
         .as_array()
@@ -21,32 +19,14 @@ async fn every_occurrence_in_the_range_sorted_by_start() {
         })
         .collect();
     let want = [
-        (
-            "search-quiet-hours",
-            "2026-11-25T03:00:00Z",
-            "2026-11-25T11:00:00Z",
-        ),
-        (
-            "search-quiet-hours",
-            "2026-11-26T03:00:00Z",
-            "2026-11-26T11:00:00Z",
-        ),
-        (
-            "search-quiet-hours",
-            "2026-11-27T03:00:00Z",
-            "2026-11-27T11:00:00Z",
-        ),
-        (
-            "friday-evening",
-            "2026-11-27T16:00:00Z",
-            "2026-11-30T07:00:00Z",
-        ),
+        ("search-quiet-hours", "2026-11-25T03:00:00Z", "2026-11-25T11:00:00Z"),
+        ("search-quiet-hours", "2026-11-26T03:00:00Z", "2026-11-26T11:00:00Z"),
+        ("search-quiet-hours", "2026-11-27T03:00:00Z", "2026-11-27T11:00:00Z"),
+        ("friday-evening", "2026-11-27T16:00:00Z", "2026-11-30T07:00:00Z"),
     ];
     // The first quiet-hours night started before `from` and does not reach it.
-    let want: Vec<(String, String, String)> = want[1..]
-        .iter()
-        .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))
-        .collect();
+    let want: Vec<(String, String, String)> =
+        want[1..].iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect();
     assert_eq!(got, want);
     assert_eq!(list[0]["kind"], "allow");
     assert_eq!(list[2]["reason"], "No deploys over the weekend");
@@ -56,18 +36,9 @@ async fn every_occurrence_in_the_range_sorted_by_start() {
 async fn filters_keep_only_windows_that_apply() {
     let app = spawn_app(CONFIG).await;
     let range = "from=2026-11-26T00:00:00Z&to=2026-12-01T00:00:00Z";
-    let (_, list) = app
-        .get_json(&format!("/calendar?{range}&team=payments"))
-        .await;
-    let ids: Vec<_> = list
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|o| o["window_id"].as_str().unwrap_or(""))
-        .collect();
+    let (_, list) = app.get_json(&format!("/calendar?{range}&team=payments")).await;
+    let ids: Vec<_> = list.as_array().expect("array").iter().map(|o| o["window_id"].as_str().unwrap_or("")).collect();
     assert_eq!(ids, ["friday-evening"]);
-    let (_, list) = app
-        .get_json(&format!("/calendar?{range}&environment=staging"))
-        .await;
+    let (_, list) = app.get_json(&format!("/calendar?{range}&environment=staging")).await;
     assert_eq!(list.as_array().expect("array").len(), 0);
 }

@@ -51,11 +51,8 @@ const FRIDAY_EVENING: &str = "2026-11-27T18:00:00Z";
 #[tokio::test]
 async fn allow_on_a_quiet_thursday() {
     let app = spawn_app(CONFIG).await;
-    let (status, d) = app
-        .get_json(&format!(
-            "/can-deploy?team=payments&environment=production&at={THURSDAY_NOON}"
-        ))
-        .await;
+    let (status, d) =
+        app.get_json(&format!("/can-deploy?team=payments&environment=production&at={THURSDAY_NOON}")).await;
     assert_eq!(status, 200);
     assert_eq!(d["allowed"], true);
     assert_eq!(d["decision"], "allow");
@@ -67,25 +64,14 @@ async fn allow_on_a_quiet_thursday() {
 #[tokio::test]
 async fn deny_by_a_deny_window_with_its_end_and_retry_after() {
     let app = spawn_app(CONFIG).await;
-    let r = app
-        .get(&format!(
-            "/can-deploy?team=search&service=api&environment=production&at={FRIDAY_EVENING}"
-        ))
-        .await;
+    let r = app.get(&format!("/can-deploy?team=search&service=api&environment=production&at={FRIDAY_EVENING}")).await;
     assert_eq!(r.status(), 200);
     // Outside the quiet hours and in the freeze: both reasons; the first time
     // both clear is Monday 22:00 New York (03:00Z Tuesday).
-    let retry: i64 = r.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
+    let retry: i64 = r.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
     let d: serde_json::Value = r.json().await.expect("json");
     assert_eq!(d["allowed"], false);
-    assert_eq!(
-        codes(&d, "reasons"),
-        ["window_active", "outside_allow_windows"]
-    );
+    assert_eq!(codes(&d, "reasons"), ["window_active", "outside_allow_windows"]);
     assert_eq!(d["reasons"][0]["window_id"], "friday-evening");
     assert_eq!(d["reasons"][0]["until"], "2026-11-30T07:00:00Z");
     assert_eq!(d["next_allowed_at"], "2026-12-01T03:00:00Z");
@@ -95,41 +81,23 @@ async fn deny_by_a_deny_window_with_its_end_and_retry_after() {
 #[tokio::test]
 async fn deny_outside_allow_windows() {
     let app = spawn_app(CONFIG).await;
-    let (_, d) = app
-        .get_json(&format!(
-            "/can-deploy?team=search&environment=production&at={THURSDAY_NOON}"
-        ))
-        .await;
+    let (_, d) = app.get_json(&format!("/can-deploy?team=search&environment=production&at={THURSDAY_NOON}")).await;
     assert_eq!(codes(&d, "reasons"), ["outside_allow_windows"]);
     assert_eq!(d["next_allowed_at"], "2026-11-27T03:00:00Z");
-    let (_, d) = app
-        .get_json("/can-deploy?team=search&environment=production&at=2026-11-27T04:00:00Z")
-        .await;
+    let (_, d) = app.get_json("/can-deploy?team=search&environment=production&at=2026-11-27T04:00:00Z").await;
     assert_eq!(d["allowed"], true);
 }
 
 #[tokio::test]
 async fn team_red_under_a_deny_policy_and_a_warning_under_warn() {
     let app = spawn_app(CONFIG).await;
-    let (_, d) = app
-        .get_json(&format!(
-            "/can-deploy?team=identity&environment=production&at={THURSDAY_NOON}"
-        ))
-        .await;
+    let (_, d) = app.get_json(&format!("/can-deploy?team=identity&environment=production&at={THURSDAY_NOON}")).await;
     assert_eq!(codes(&d, "reasons"), ["team_red"]);
     assert_eq!(d["next_allowed_at"], json!(null));
-    let (_, d) = app
-        .get_json(&format!(
-            "/can-deploy?team=identity&environment=staging&at={THURSDAY_NOON}"
-        ))
-        .await;
+    let (_, d) = app.get_json(&format!("/can-deploy?team=identity&environment=staging&at={THURSDAY_NOON}")).await;
     assert_eq!(d["allowed"], true);
     assert_eq!(codes(&d, "warnings"), ["team_red"]);
-    let (_, d) = app
-        .get_json(&format!(
-            "/can-deploy?team=payments&environment=production&at={THURSDAY_NOON}"
-        ))
-        .await;
+    let (_, d) = app.get_json(&format!("/can-deploy?team=payments&environment=production&at={THURSDAY_NOON}")).await;
     assert_eq!(d["allowed"], true);
     assert_eq!(codes(&d, "warnings"), ["team_yellow"]);
 }
@@ -137,17 +105,9 @@ async fn team_red_under_a_deny_policy_and_a_warning_under_warn() {
 #[tokio::test]
 async fn unknown_team_by_policy() {
     let app = spawn_app(CONFIG).await;
-    let (_, d) = app
-        .get_json(&format!(
-            "/can-deploy?team=newcomers&environment=production&at={THURSDAY_NOON}"
-        ))
-        .await;
+    let (_, d) = app.get_json(&format!("/can-deploy?team=newcomers&environment=production&at={THURSDAY_NOON}")).await;
     assert_eq!(codes(&d, "reasons"), ["unknown_team"]);
-    let (_, d) = app
-        .get_json(&format!(
-            "/can-deploy?team=newcomers&environment=staging&at={THURSDAY_NOON}"
-        ))
-        .await;
+    let (_, d) = app.get_json(&format!("/can-deploy?team=newcomers&environment=staging&at={THURSDAY_NOON}")).await;
     assert_eq!(d["allowed"], true);
     assert_eq!(codes(&d, "warnings"), ["unknown_team"]);
 }
@@ -155,17 +115,10 @@ async fn unknown_team_by_policy() {
 #[tokio::test]
 async fn several_reasons_at_once_are_all_listed_and_joined() {
     let app = spawn_app(CONFIG).await;
-    let (_, d) = app
-        .get_json(&format!(
-            "/can-deploy?team=identity&environment=production&at={FRIDAY_EVENING}"
-        ))
-        .await;
+    let (_, d) = app.get_json(&format!("/can-deploy?team=identity&environment=production&at={FRIDAY_EVENING}")).await;
     assert_eq!(codes(&d, "reasons"), ["window_active", "team_red"]);
     let line = d["reason"].as_str().expect("reason");
-    assert!(
-        line.contains("friday-evening") && line.contains("identity"),
-        "{line}"
-    );
+    assert!(line.contains("friday-evening") && line.contains("identity"), "{line}");
     assert_eq!(d["next_allowed_at"], json!(null));
 }
 
@@ -174,17 +127,11 @@ async fn look_ahead_with_expected_duration() {
     let app = spawn_app(CONFIG).await;
     // Friday 15:30 Berlin; the freeze opens at 17:00.
     let at = "2026-11-27T14:30:00Z";
-    let (_, d) = app
-        .get_json(&format!(
-            "/can-deploy?team=payments&environment=production&at={at}&expected_duration=45m"
-        ))
-        .await;
+    let (_, d) =
+        app.get_json(&format!("/can-deploy?team=payments&environment=production&at={at}&expected_duration=45m")).await;
     assert_eq!(d["allowed"], true);
-    let (_, d) = app
-        .get_json(&format!(
-            "/can-deploy?team=payments&environment=production&at={at}&expected_duration=2h"
-        ))
-        .await;
+    let (_, d) =
+        app.get_json(&format!("/can-deploy?team=payments&environment=production&at={at}&expected_duration=2h")).await;
     assert_eq!(codes(&d, "reasons"), ["window_starts_soon"]);
     assert_eq!(d["reasons"][0]["window_id"], "friday-evening");
     assert_eq!(d["next_allowed_at"], "2026-11-30T07:00:00Z");
@@ -193,23 +140,13 @@ async fn look_ahead_with_expected_duration() {
 #[tokio::test]
 async fn simulation_is_flagged_and_a_real_decision_is_not() {
     let app = spawn_app(CONFIG).await;
-    let (_, d) = app
-        .get_json(&format!(
-            "/can-deploy?team=payments&environment=staging&at={THURSDAY_NOON}"
-        ))
-        .await;
+    let (_, d) = app.get_json(&format!("/can-deploy?team=payments&environment=staging&at={THURSDAY_NOON}")).await;
     assert_eq!(d["simulated"], true);
     assert_eq!(d["evaluated_at"], THURSDAY_NOON);
     let before = Utc::now();
-    let (_, d) = app
-        .get_json("/can-deploy?team=payments&environment=staging")
-        .await;
+    let (_, d) = app.get_json("/can-deploy?team=payments&environment=staging").await;
     assert_eq!(d["simulated"], false);
-    let evaluated: chrono::DateTime<Utc> = d["evaluated_at"]
-        .as_str()
-        .expect("evaluated_at")
-        .parse()
-        .expect("time");
+    let evaluated: chrono::DateTime<Utc> = d["evaluated_at"].as_str().expect("evaluated_at").parse().expect("time");
     assert!(evaluated >= before && evaluated <= Utc::now() + Duration::seconds(1));
 }
 
@@ -223,14 +160,8 @@ async fn a_real_freeze_now_denies_with_retry_after_to_its_end() {
         end.to_rfc3339()
     );
     let app = spawn_app(&config).await;
-    let r = app
-        .get("/can-deploy?team=payments&environment=production")
-        .await;
-    let retry: i64 = r.headers()["retry-after"]
-        .to_str()
-        .expect("ascii")
-        .parse()
-        .expect("seconds");
+    let r = app.get("/can-deploy?team=payments&environment=production").await;
+    let retry: i64 = r.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
     assert!((7100..=7201).contains(&retry), "Retry-After {retry}");
     let d: serde_json::Value = r.json().await.expect("json");
     assert_eq!(d["allowed"], false);

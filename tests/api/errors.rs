@@ -14,30 +14,9 @@ async fn bad_input_gets_a_4xx_in_the_error_shape_never_a_5xx() {
     let long = "x".repeat(65);
     let big = format!("{{\"team\": \"{}\"}}", "x".repeat(70_000));
     let cases: Vec<Case> = vec![
-        (
-            Method::GET,
-            "/can-deploy".into(),
-            "",
-            400,
-            "missing_parameter",
-            Some("team"),
-        ),
-        (
-            Method::GET,
-            "/can-deploy?environment=production".into(),
-            "",
-            400,
-            "missing_parameter",
-            Some("team"),
-        ),
-        (
-            Method::GET,
-            "/can-deploy?team=payments".into(),
-            "",
-            400,
-            "missing_parameter",
-            Some("environment"),
-        ),
+        (Method::GET, "/can-deploy".into(), "", 400, "missing_parameter", Some("team")),
+        (Method::GET, "/can-deploy?environment=production".into(), "", 400, "missing_parameter", Some("team")),
+        (Method::GET, "/can-deploy?team=payments".into(), "", 400, "missing_parameter", Some("environment")),
         (
             Method::GET,
             "/can-deploy?team=payments&environment=prod%20uction".into(),
@@ -118,30 +97,9 @@ async fn bad_input_gets_a_4xx_in_the_error_shape_never_a_5xx() {
             "invalid_parameter",
             Some("expected_duration"),
         ),
-        (
-            Method::GET,
-            "/can-deploy?team=%FF&environment=production".into(),
-            "",
-            400,
-            "invalid_parameter",
-            Some("team"),
-        ),
-        (
-            Method::POST,
-            "/can-deploy".into(),
-            "{\"team\":",
-            400,
-            "invalid_json",
-            Some("body"),
-        ),
-        (
-            Method::POST,
-            "/can-deploy".into(),
-            "[1, 2]",
-            400,
-            "invalid_json",
-            Some("body"),
-        ),
+        (Method::GET, "/can-deploy?team=%FF&environment=production".into(), "", 400, "invalid_parameter", Some("team")),
+        (Method::POST, "/can-deploy".into(), "{\"team\":", 400, "invalid_json", Some("body")),
+        (Method::POST, "/can-deploy".into(), "[1, 2]", 400, "invalid_json", Some("body")),
         (
             Method::POST,
             "/can-deploy".into(),
@@ -150,14 +108,7 @@ async fn bad_input_gets_a_4xx_in_the_error_shape_never_a_5xx() {
             "invalid_json",
             Some("body"),
         ),
-        (
-            Method::POST,
-            "/can-deploy".into(),
-            "{}",
-            400,
-            "missing_parameter",
-            Some("team"),
-        ),
+        (Method::POST, "/can-deploy".into(), "{}", 400, "missing_parameter", Some("team")),
         (
             Method::POST,
             "/can-deploy".into(),
@@ -166,38 +117,10 @@ async fn bad_input_gets_a_4xx_in_the_error_shape_never_a_5xx() {
             "invalid_parameter",
             Some("at"),
         ),
-        (
-            Method::POST,
-            "/can-deploy".into(),
-            &big,
-            413,
-            "payload_too_large",
-            None,
-        ),
-        (
-            Method::DELETE,
-            "/can-deploy".into(),
-            "",
-            405,
-            "method_not_allowed",
-            None,
-        ),
-        (
-            Method::GET,
-            "/windows?at=noon".into(),
-            "",
-            400,
-            "invalid_parameter",
-            Some("at"),
-        ),
-        (
-            Method::GET,
-            "/windows/no-such-window".into(),
-            "",
-            404,
-            "window_not_found",
-            None,
-        ),
+        (Method::POST, "/can-deploy".into(), &big, 413, "payload_too_large", None),
+        (Method::DELETE, "/can-deploy".into(), "", 405, "method_not_allowed", None),
+        (Method::GET, "/windows?at=noon".into(), "", 400, "invalid_parameter", Some("at")),
+        (Method::GET, "/windows/no-such-window".into(), "", 404, "window_not_found", None),
         (
             Method::GET,
             "/windows/friday-evening?at=2026-13-01T00:00:00Z".into(),
@@ -206,14 +129,7 @@ async fn bad_input_gets_a_4xx_in_the_error_shape_never_a_5xx() {
             "invalid_parameter",
             Some("at"),
         ),
-        (
-            Method::GET,
-            "/calendar?from=last-week".into(),
-            "",
-            400,
-            "invalid_parameter",
-            Some("from"),
-        ),
+        (Method::GET, "/calendar?from=last-week".into(), "", 400, "invalid_parameter", Some("from")),
         (
             Method::GET,
             "/calendar?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z".into(),
@@ -230,49 +146,17 @@ async fn bad_input_gets_a_4xx_in_the_error_shape_never_a_5xx() {
             "invalid_parameter",
             Some("to"),
         ),
-        (
-            Method::GET,
-            "/calendar?environment=a%20b".into(),
-            "",
-            400,
-            "invalid_parameter",
-            Some("environment"),
-        ),
-        (
-            Method::GET,
-            "/teams/nobody".into(),
-            "",
-            404,
-            "team_not_found",
-            None,
-        ),
-        (
-            Method::POST,
-            "/teams".into(),
-            "{}",
-            405,
-            "method_not_allowed",
-            None,
-        ),
-        (
-            Method::GET,
-            "/no/such/route".into(),
-            "",
-            404,
-            "route_not_found",
-            None,
-        ),
+        (Method::GET, "/calendar?environment=a%20b".into(), "", 400, "invalid_parameter", Some("environment")),
+        (Method::GET, "/teams/nobody".into(), "", 404, "team_not_found", None),
+        (Method::POST, "/teams".into(), "{}", 405, "method_not_allowed", None),
+        (Method::GET, "/no/such/route".into(), "", 404, "route_not_found", None),
     ];
     for (method, path, body, want_status, want_code, want_field) in cases {
         let (status, json) = app.send_raw(method.clone(), &path, body).await;
         let shown = format!("{method} {}", &path[..path.len().min(80)]);
         assert_eq!(status, want_status, "{shown}: {json}");
         assert_eq!(error_code(&json), want_code, "{shown}: {json}");
-        assert_eq!(
-            json["error"]["field"].as_str(),
-            want_field,
-            "{shown}: {json}"
-        );
+        assert_eq!(json["error"]["field"].as_str(), want_field, "{shown}: {json}");
     }
 }
 
@@ -280,21 +164,7 @@ async fn bad_input_gets_a_4xx_in_the_error_shape_never_a_5xx() {
 async fn messages_say_what_to_fix() {
     let app = spawn_app(CONFIG).await;
     let (_, json) = app.get_json("/can-deploy?environment=production").await;
-    assert!(
-        json["error"]["message"]
-            .as_str()
-            .expect("message")
-            .contains("team=payments"),
-        "{json}"
-    );
-    let (_, json) = app
-        .get_json("/can-deploy?team=payments&environment=production&at=tomorrow")
-        .await;
-    assert!(
-        json["error"]["message"]
-            .as_str()
-            .expect("message")
-            .contains("RFC 3339"),
-        "{json}"
-    );
+    assert!(json["error"]["message"].as_str().expect("message").contains("team=payments"), "{json}");
+    let (_, json) = app.get_json("/can-deploy?team=payments&environment=production&at=tomorrow").await;
+    assert!(json["error"]["message"].as_str().expect("message").contains("RFC 3339"), "{json}");
 }

@@ -24,18 +24,9 @@ pub async fn spawn_app(config_toml: &str) -> TestApp {
 /// A service on the config (and store) in `config_dir`.
 pub async fn spawn_in(config_dir: tempfile::TempDir) -> TestApp {
     let store = config_dir.path().join("store").join("gate.db");
-    let env = vec![(
-        "DEPLOY_GATE_STORE__URL".to_string(),
-        format!("sqlite://{}", store.display()),
-    )];
+    let env = vec![("DEPLOY_GATE_STORE__URL".to_string(), format!("sqlite://{}", store.display()))];
     let config = config::load(config_dir.path(), &env).unwrap_or_else(|p| {
-        panic!(
-            "test config: {}",
-            p.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        )
+        panic!("test config: {}", p.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
     });
     let launch = Launch {
         config_path: config_dir.path().to_path_buf(),
@@ -45,22 +36,13 @@ pub async fn spawn_in(config_dir: tempfile::TempDir) -> TestApp {
     let app = Application::build(config, launch).await.expect("build app");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
-    let client = deploy_gate::client::http_client(Duration::from_secs(5), Duration::from_secs(30))
-        .expect("client");
-    TestApp {
-        address,
-        client,
-        config_dir,
-    }
+    let client = deploy_gate::client::http_client(Duration::from_secs(5), Duration::from_secs(30)).expect("client");
+    TestApp { address, client, config_dir }
 }
 
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client
-            .get(format!("{}{path}", self.address))
-            .send()
-            .await
-            .expect("GET")
+        self.client.get(format!("{}{path}", self.address)).send().await.expect("GET")
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
@@ -70,13 +52,7 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.address))
-            .json(body)
-            .send()
-            .await
-            .expect("POST");
+        let r = self.client.post(format!("{}{path}", self.address)).json(body).send().await.expect("POST");
         let status = r.status().as_u16();
         (status, r.json().await.expect("JSON body"))
     }
@@ -92,42 +68,26 @@ impl TestApp {
             .expect("request");
         let status = r.status().as_u16();
         let text = r.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")),
-        )
+        (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")))
     }
 }
 
 /// The reason codes of a decision.
 pub fn codes(decision: &Value, list: &str) -> Vec<String> {
-    decision[list]
-        .as_array()
-        .expect(list)
-        .iter()
-        .map(|r| r["code"].as_str().expect("code").to_string())
-        .collect()
+    decision[list].as_array().expect(list).iter().map(|r| r["code"].as_str().expect("code").to_string()).collect()
 }
 
 /// Asserts the contract's error shape and returns the code.
 pub fn error_code(body: &Value) -> String {
     let e = &body["error"];
-    assert!(
-        e["message"].as_str().is_some_and(|m| !m.is_empty()),
-        "error message in {body}"
-    );
-    e["code"]
-        .as_str()
-        .unwrap_or_else(|| panic!("error code in {body}"))
-        .to_string()
+    assert!(e["message"].as_str().is_some_and(|m| !m.is_empty()), "error message in {body}");
+    e["code"].as_str().unwrap_or_else(|| panic!("error code in {body}")).to_string()
 }
 
 /// The config lines for a token, and the token itself.
 pub fn token_lines(name: &str, token: &str, role: &str, scope: &str) -> String {
     let digest = deploy_gate::config::hex(&deploy_gate::config::token_digest(token));
-    format!(
-        "[[auth.tokens]]\nname = \"{name}\"\nsha256 = \"{digest}\"\nrole = \"{role}\"\n{scope}\n"
-    )
+    format!("[[auth.tokens]]\nname = \"{name}\"\nsha256 = \"{digest}\"\nrole = \"{role}\"\n{scope}\n")
 }
 
 pub const ADMIN: &str = "admin-token-0123456789abcdef";
@@ -158,9 +118,7 @@ impl TestApp {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (u16, Value) {
-        let mut r = self
-            .client
-            .request(method, format!("{}{path}", self.address));
+        let mut r = self.client.request(method, format!("{}{path}", self.address));
         if let Some(t) = token {
             r = r.bearer_auth(t);
         }
@@ -170,19 +128,11 @@ impl TestApp {
         let response = r.send().await.expect("request");
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
     }
 
     /// Wait (at most `limit`) until `check` holds for the JSON at `path`.
-    pub async fn wait_for(
-        &self,
-        path: &str,
-        limit: Duration,
-        check: impl Fn(u16, &Value) -> bool,
-    ) -> (u16, Value) {
+    pub async fn wait_for(&self, path: &str, limit: Duration, check: impl Fn(u16, &Value) -> bool) -> (u16, Value) {
         let started = std::time::Instant::now();
         loop {
             let r = self.get(path).await;

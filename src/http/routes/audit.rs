@@ -43,26 +43,11 @@ pub async fn list(
     let before = match q.before.as_deref().filter(|b| !b.is_empty()) {
         None => None,
         Some(b) => Some(b.parse::<i64>().map_err(|_| {
-            ApiError::bad(
-                "invalid_parameter",
-                "before",
-                "before must be a record id from next_before",
-            )
+            ApiError::bad("invalid_parameter", "before", "before must be a record id from next_before")
         })?),
     };
     let limit = params::limit(q.limit.as_deref(), 100, 1000)?;
-    let records = state
-        .store
-        .audit(&AuditFilter {
-            kind,
-            team,
-            since,
-            before,
-            limit,
-        })
-        .await?;
-    let next_before = (records.len() as i64 == limit)
-        .then(|| records.last().map(|r| r.id))
-        .flatten();
+    let records = state.store.audit(&AuditFilter { kind, team, since, before, limit }).await?;
+    let next_before = (records.len() as i64 == limit).then(|| records.last().map(|r| r.id)).flatten();
     Ok(HttpResponse::Ok().json(json!({ "records": records, "next_before": next_before })))
 }

@@ -42,19 +42,11 @@ pub struct Calendar {
 }
 
 /// The calendar a query asks for.
-pub fn calendar(
-    rules: &Rules,
-    q: &CalendarQuery,
-    now: DateTime<Utc>,
-) -> Result<Calendar, ApiError> {
+pub fn calendar(rules: &Rules, q: &CalendarQuery, now: DateTime<Utc>) -> Result<Calendar, ApiError> {
     let from = params::instant("from", q.from.as_deref())?.unwrap_or(now);
     let to = params::instant("to", q.to.as_deref())?.unwrap_or(from + DEFAULT_SPAN);
     if to <= from {
-        return Err(ApiError::bad(
-            "invalid_parameter",
-            "to",
-            "to must be after from",
-        ));
+        return Err(ApiError::bad("invalid_parameter", "to", "to must be after from"));
     }
     if to - from > MAX_SPAN {
         return Err(ApiError::bad(
@@ -96,22 +88,11 @@ pub fn calendar(
             ));
         }
     }
-    out.sort_by(|a, b| {
-        a.start
-            .cmp(&b.start)
-            .then_with(|| a.window_id.cmp(&b.window_id))
-    });
-    Ok(Calendar {
-        from,
-        to,
-        entries: out,
-    })
+    out.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.window_id.cmp(&b.window_id)));
+    Ok(Calendar { from, to, entries: out })
 }
 
-pub async fn get(
-    state: web::Data<AppState>,
-    query: web::Query<CalendarQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn get(state: web::Data<AppState>, query: web::Query<CalendarQuery>) -> Result<HttpResponse, ApiError> {
     let live = state.live();
     let found = calendar(&live.rules, &query, Utc::now())?;
     Ok(HttpResponse::Ok().json(found.entries))

@@ -55,11 +55,9 @@ pub async fn post(
 fn caller_text(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) if v.len() > 512 || v.chars().any(char::is_control) => Err(ApiError::bad(
-            "invalid_parameter",
-            field,
-            format!("{field} must be at most 512 printable characters"),
-        )),
+        Some(v) if v.len() > 512 || v.chars().any(char::is_control) => {
+            Err(ApiError::bad("invalid_parameter", field, format!("{field} must be at most 512 printable characters")))
+        }
         Some(v) => Ok(Some(v)),
     }
 }
@@ -70,11 +68,7 @@ async fn answer(
     q: DecisionRequest,
     now: DateTime<Utc>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = params::target(
-        q.team.as_deref(),
-        q.service.as_deref(),
-        q.environment.as_deref(),
-    )?;
+    let target = params::target(q.team.as_deref(), q.service.as_deref(), q.environment.as_deref())?;
     let expected = params::expected_duration(q.expected_duration.as_deref())?;
     let at = params::instant("at", q.at.as_deref())?;
     let actor = caller_text("actor", q.actor)?;
@@ -97,32 +91,17 @@ async fn answer(
         "decision"
     );
     if !simulated {
-        let entry = audit_entry(
-            &target,
-            &decision,
-            &decision_id,
-            caller,
-            actor,
-            pipeline_url,
-            commit,
-        );
+        let entry = audit_entry(&target, &decision, &decision_id, caller, actor, pipeline_url, commit);
         state.audit.record(entry).await.map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), decision_id = %decision_id, "decision not recorded");
             ApiError::Unavailable("the gate could not record this decision in its audit log; ask again".into())
         })?;
     }
-    let body = DecisionResponse {
-        decision: &decision,
-        decision_id,
-        simulated,
-    };
+    let body = DecisionResponse { decision: &decision, decision_id, simulated };
     let mut response = HttpResponse::Ok();
     if let (false, Some(next)) = (decision.allowed, decision.next_allowed_at) {
         let millis = (next - t).num_milliseconds().max(0);
-        response.insert_header((
-            header::RETRY_AFTER,
-            ((millis + 999) / 1000).max(1).to_string(),
-        ));
+        response.insert_header((header::RETRY_AFTER, ((millis + 999) / 1000).max(1).to_string()));
     }
     Ok(response.json(body))
 }
@@ -137,8 +116,7 @@ fn audit_entry(
     commit: Option<String>,
 ) -> AuditEntry {
     let token = caller.0.map(|c| c.name);
-    let codes =
-        |rs: &[crate::policy::Reason]| rs.iter().map(|r| r.code.as_str()).collect::<Vec<_>>();
+    let codes = |rs: &[crate::policy::Reason]| rs.iter().map(|r| r.code.as_str()).collect::<Vec<_>>();
     AuditEntry {
         kind: "decision".into(),
         at: decision.evaluated_at,

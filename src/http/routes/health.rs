@@ -29,9 +29,5 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
             "shadowed": live.shadowed,
         },
     });
-    if store.is_ok() {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable().json(body)
-    }
+    if store.is_ok() { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }

@@ -46,29 +46,17 @@ pub async fn create(
     let caller = caller.0;
     let live = state.live();
     let mut problems = Vec::new();
-    let mut name =
-        |key: &str, value: Option<&str>, example: &str| match value.filter(|v| !v.is_empty()) {
-            None => {
-                problems.push(problem(
-                    key,
-                    "missing_field",
-                    format!("is required, e.g. \"{key}\": \"{example}\""),
-                ));
-                None
-            }
-            Some(v) => Name::parse(key, v)
-                .map_err(|m| problems.push(problem(key, "invalid_value", m)))
-                .ok(),
-        };
+    let mut name = |key: &str, value: Option<&str>, example: &str| match value.filter(|v| !v.is_empty()) {
+        None => {
+            problems.push(problem(key, "missing_field", format!("is required, e.g. \"{key}\": \"{example}\"")));
+            None
+        }
+        Some(v) => Name::parse(key, v).map_err(|m| problems.push(problem(key, "invalid_value", m))).ok(),
+    };
     let team = name("team", body.team.as_deref(), "payments");
     let environment = name("environment", body.environment.as_deref(), "production");
     let service = params::optional_name("service", body.service.as_deref())?;
-    let reason = body
-        .reason
-        .as_deref()
-        .map(str::trim)
-        .unwrap_or_default()
-        .to_string();
+    let reason = body.reason.as_deref().map(str::trim).unwrap_or_default().to_string();
     if !meaningful(&reason) {
         problems.push(problem(
             "reason",
@@ -76,19 +64,11 @@ pub async fn create(
             "must say why, in a few words others can act on later, e.g. \"Hotfix for checkout outage INC-4211\"",
         ));
     } else if reason.len() > 1000 {
-        problems.push(problem(
-            "reason",
-            "invalid_value",
-            "is longer than 1000 characters",
-        ));
+        problems.push(problem("reason", "invalid_value", "is longer than 1000 characters"));
     }
     let ticket = body.ticket.filter(|t| !t.trim().is_empty());
     if ticket.as_ref().is_some_and(|t| t.len() > 200) {
-        problems.push(problem(
-            "ticket",
-            "invalid_value",
-            "is longer than 200 characters",
-        ));
+        problems.push(problem("ticket", "invalid_value", "is longer than 200 characters"));
     }
     let max = live.settings.max_override_ttl;
     let ttl = match body.ttl.as_deref().filter(|t| !t.is_empty()) {
@@ -169,19 +149,11 @@ pub async fn list(
     };
     let limit = params::limit(query.limit.as_deref(), 200, 1000)?;
     let now = Utc::now();
-    let list = if active {
-        state.store.active_overrides(now).await?
-    } else {
-        state.store.overrides(limit).await?
-    };
+    let list = if active { state.store.active_overrides(now).await? } else { state.store.overrides(limit).await? };
     Ok(HttpResponse::Ok().json(list.into_iter().take(limit as usize).collect::<Vec<_>>()))
 }
 
-pub async fn revoke(
-    admin: Admin,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn revoke(admin: Admin, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
     match state.store.revoke_override(&id, &admin.0.name, now).await? {
         Revoked::Now(o) => {
@@ -191,18 +163,11 @@ pub async fn revoke(
         }
         Revoked::AlreadyEnded(o) => Err(ApiError::Conflict {
             code: "override_ended",
-            message: format!(
-                "override {} already ended at {}",
-                o.id,
-                o.ends_at().to_rfc3339()
-            ),
+            message: format!("override {} already ended at {}", o.id, o.ends_at().to_rfc3339()),
         }),
         Revoked::NotFound => Err(ApiError::NotFound {
             code: "override_not_found",
-            message: format!(
-                "no override has id `{}`; GET /overrides lists them",
-                id.escape_debug()
-            ),
+            message: format!("no override has id `{}`; GET /overrides lists them", id.escape_debug()),
         }),
     }
 }

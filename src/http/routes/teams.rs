@@ -46,17 +46,11 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     Ok(HttpResponse::Ok().json(views))
 }
 
-pub async fn one(
-    state: web::Data<AppState>,
-    name: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn one(state: web::Data<AppState>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let live = state.live();
     let team = live.rules.team(&name).ok_or_else(|| ApiError::NotFound {
         code: "team_not_found",
-        message: format!(
-            "no team is named `{}`; GET /teams lists them",
-            name.escape_debug()
-        ),
+        message: format!("no team is named `{}`; GET /teams lists them", name.escape_debug()),
     })?;
     Ok(HttpResponse::Ok().json(TeamView::at(team, Utc::now())))
 }
@@ -71,9 +65,7 @@ pub async fn put(
     if state.config_defines_team(&name) {
         return Err(ApiError::Conflict {
             code: "defined_in_config",
-            message: format!(
-                "team `{name}` comes from a config file; change it there (in git), not through the API"
-            ),
+            message: format!("team `{name}` comes from a config file; change it there (in git), not through the API"),
         });
     }
     let mut body = body.into_inner();
@@ -102,21 +94,11 @@ pub async fn put(
     let team = team_from_json(&body).map_err(ApiError::Invalid)?;
     let spec = serde_json::to_value(&team.spec).map_err(anyhow::Error::from)?;
     let now = Utc::now();
-    let before = state
-        .store
-        .put_team(&name, &spec, &admin.0.name, now)
-        .await?;
+    let before = state.store.put_team(&name, &spec, &admin.0.name, now).await?;
     state.set_api_team(team, now);
     tracing::info!(team = %name, by = %admin.0.name, "team saved");
     let live = state.live();
-    let team = live
-        .rules
-        .team(&name)
-        .ok_or_else(|| anyhow::anyhow!("team {name} missing after save"))?;
+    let team = live.rules.team(&name).ok_or_else(|| anyhow::anyhow!("team {name} missing after save"))?;
     let view = TeamView::at(team, now);
-    Ok(if before.is_some() {
-        HttpResponse::Ok().json(view)
-    } else {
-        HttpResponse::Created().json(view)
-    })
+    Ok(if before.is_some() { HttpResponse::Ok().json(view) } else { HttpResponse::Created().json(view) })
 }

@@ -47,18 +47,10 @@ pub struct AtQuery {
     at: Option<String>,
 }
 
-pub async fn list(
-    state: web::Data<AppState>,
-    query: web::Query<AtQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(state: web::Data<AppState>, query: web::Query<AtQuery>) -> Result<HttpResponse, ApiError> {
     let t = params::instant("at", query.at.as_deref())?.unwrap_or_else(Utc::now);
     let live = state.live();
-    let views: Vec<WindowView> = live
-        .rules
-        .windows()
-        .iter()
-        .map(|w| WindowView::at(w, t))
-        .collect();
+    let views: Vec<WindowView> = live.rules.windows().iter().map(|w| WindowView::at(w, t)).collect();
     Ok(HttpResponse::Ok().json(views))
 }
 
@@ -71,10 +63,7 @@ pub async fn one(
     let live = state.live();
     let w = live.rules.window(&id).ok_or_else(|| ApiError::NotFound {
         code: "window_not_found",
-        message: format!(
-            "no window has id `{}`; GET /windows lists them",
-            id.escape_debug()
-        ),
+        message: format!("no window has id `{}`; GET /windows lists them", id.escape_debug()),
     })?;
     Ok(HttpResponse::Ok().json(WindowView::at(w, t)))
 }
@@ -82,20 +71,14 @@ pub async fn one(
 fn defined_in_config(id: &str) -> ApiError {
     ApiError::Conflict {
         code: "defined_in_config",
-        message: format!(
-            "window `{id}` comes from a config file; change it there (in git), not through the API"
-        ),
+        message: format!("window `{id}` comes from a config file; change it there (in git), not through the API"),
     }
 }
 
 /// The body as a window definition, with the id from the path when the body has none.
 fn body_with_id(mut body: Value, id: &str) -> Result<Value, ApiError> {
     let Some(map) = body.as_object_mut() else {
-        return Err(ApiError::bad(
-            "invalid_json",
-            "body",
-            "the body must be a JSON object describing a window",
-        ));
+        return Err(ApiError::bad("invalid_json", "body", "the body must be a JSON object describing a window"));
     };
     match map.get("id") {
         None | Some(Value::Null) => {
@@ -117,11 +100,7 @@ fn body_with_id(mut body: Value, id: &str) -> Result<Value, ApiError> {
 
 /// Compile and store a window definition; answers the stored view and
 /// whether it replaced one.
-async fn save(
-    state: &AppState,
-    admin: &Admin,
-    body: &Value,
-) -> Result<(Arc<Window>, bool), ApiError> {
+async fn save(state: &AppState, admin: &Admin, body: &Value) -> Result<(Arc<Window>, bool), ApiError> {
     let window = window_from_json(body).map_err(ApiError::Invalid)?;
     let id = window.id().to_string();
     if state.config_defines_window(&id) {
@@ -129,17 +108,10 @@ async fn save(
     }
     let spec = serde_json::to_value(&window.spec).map_err(anyhow::Error::from)?;
     let now = Utc::now();
-    let before = state
-        .store
-        .put_window(&id, &spec, &admin.0.name, now)
-        .await?;
+    let before = state.store.put_window(&id, &spec, &admin.0.name, now).await?;
     state.set_api_window(&id, Some(window), now);
     let live = state.live();
-    let stored = live
-        .rules
-        .window(&id)
-        .cloned()
-        .ok_or_else(|| anyhow::anyhow!("window {id} missing after save"))?;
+    let stored = live.rules.window(&id).cloned().ok_or_else(|| anyhow::anyhow!("window {id} missing after save"))?;
     tracing::info!(window = %id, by = %admin.0.name, replaced = before.is_some(), "window saved");
     Ok((stored, before.is_some()))
 }
@@ -187,18 +159,10 @@ pub async fn replace(
     let body = body_with_id(body.into_inner(), &id)?;
     let (w, replaced) = save(&state, &admin, &body).await?;
     let view = WindowView::at(&w, Utc::now());
-    Ok(if replaced {
-        HttpResponse::Ok().json(view)
-    } else {
-        HttpResponse::Created().json(view)
-    })
+    Ok(if replaced { HttpResponse::Ok().json(view) } else { HttpResponse::Created().json(view) })
 }
 
-pub async fn delete(
-    admin: Admin,
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn delete(admin: Admin, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     if state.config_defines_window(&id) {
         return Err(defined_in_config(&id));
     }
@@ -211,10 +175,7 @@ pub async fn delete(
         }
         None => Err(ApiError::NotFound {
             code: "window_not_found",
-            message: format!(
-                "no window has id `{}`; GET /windows lists them",
-                id.escape_debug()
-            ),
+            message: format!("no window has id `{}`; GET /windows lists them", id.escape_debug()),
         }),
     }
 }
