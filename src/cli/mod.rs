@@ -184,8 +184,11 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// A duration such as 90s, 10m or 1h.
+/// A duration such as 90s, 10m or 1h; a bare number is seconds.
 fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(seconds));
+    }
     humantime::parse_duration(text).map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 90s, 10m or 1h"))
 }
 

@@ -1,0 +1,204 @@
+//! `deploy-gate check` and `ci-examples/can-deploy.sh` against a live gate:
+//! the same exit codes (0 allowed, 1 denied, 2 could not ask), waiting, and
+//! what happens when the gate is down or talks nonsense.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use helpers::{ADMIN, auth_config, spawn_app};
+
+#[derive(Clone, Copy, Debug)]
+enum Client {
+    Binary,
+    Script,
+}
+
+const BOTH: [Client; 2] = [Client::Binary, Client::Script];
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+async fn run(client: Client, url: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = match client {
+        Client::Binary => {
+            let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_deploy-gate"));
+            c.arg("check");
+            c
+        }
+        Client::Script => {
+            let mut c = tokio::process::Command::new("bash");
+            c.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/ci-examples/can-deploy.sh"));
+            c
+        }
+    };
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("DEPLOY_GATE_") || k.starts_with("GITHUB_")) {
+        cmd.env_remove(k);
+    }
+    cmd.env("DEPLOY_GATE_URL", url).args(args).envs(env.iter().copied());
+    let started = Instant::now();
+    let out = cmd.output().await.expect("run the client");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+        took: started.elapsed(),
+    }
+}
+
+/// A freeze for `frozen` from an hour ago until `until`, and nothing for `free`.
+fn config(until: chrono::DateTime<Utc>) -> String {
+    format!(
+        "{}\n[[windows]]\nid = \"freeze\"\nreason = \"Release train\"\nstart = \"{}\"\nend = \"{}\"\nteams = [\"frozen\"]\n",
+        auth_config(),
+        (Utc::now() - chrono::Duration::hours(1)).to_rfc3339(),
+        until.to_rfc3339()
+    )
+}
+
+#[tokio::test]
+async fn allowed_exits_0_and_denied_exits_1_with_every_reason() {
+    let app = spawn_app(&config(Utc::now() + chrono::Duration::hours(2))).await;
+    for client in BOTH {
+        let r = run(client, &app.address, &["--team", "free", "--environment", "production"], &[]).await;
+        assert_eq!(r.code, Some(0), "{client:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("ALLOWED free in production"), "{client:?}: {}", r.stdout);
+
+        let r =
+            run(client, &app.address, &["--team", "frozen", "--service", "api", "--environment", "production"], &[])
+                .await;
+        assert_eq!(r.code, Some(1), "{client:?}: {}{}", r.stdout, r.stderr);
+        assert!(r.stdout.contains("DENIED frozen/api in production"), "{client:?}: {}", r.stdout);
+        assert!(r.stdout.contains("window_active: Deploy freeze 'freeze' (Release train)"), "{client:?}: {}", r.stdout);
+        assert!(
+            r.stdout.contains("next allowed at ") && r.stdout.contains(" UTC (") && r.stdout.contains("on this runner"),
+            "{client:?}: {}",
+            r.stdout
+        );
+
+        let r = run(client, &app.address, &["--team", "frozen", "--environment", "production", "--json"], &[]).await;
+        assert_eq!(r.code, Some(1));
+        let d: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("--json prints the decision");
+        assert_eq!(d["reasons"][0]["window_id"], "freeze");
+    }
+}
+
+#[tokio::test]
+async fn wait_rides_out_a_freeze_that_ends_soon() {
+    for client in BOTH {
+        let ends = Utc::now() + chrono::Duration::seconds(3);
+        let app = spawn_app(&config(ends)).await;
+        let r =
+            run(client, &app.address, &["--team", "frozen", "--environment", "production", "--wait", "30s"], &[]).await;
+        assert_eq!(r.code, Some(0), "{client:?}: {}{}", r.stdout, r.stderr);
+        assert!(Utc::now() >= ends, "{client:?} answered before the freeze ended");
+        assert!(r.stdout.contains("DENIED") && r.stdout.contains("ALLOWED"), "{client:?}: {}", r.stdout);
+        assert!(r.stderr.contains("waiting until"), "{client:?} shows progress: {}", r.stderr);
+    }
+}
+
+#[tokio::test]
+async fn wait_shorter_than_the_freeze_gives_up_at_once() {
+    let app = spawn_app(&config(Utc::now() + chrono::Duration::hours(1))).await;
+    for client in BOTH {
+        let r =
+            run(client, &app.address, &["--team", "frozen", "--environment", "production", "--wait", "20s"], &[]).await;
+        assert_eq!(r.code, Some(1), "{client:?}: {}{}", r.stdout, r.stderr);
+        // It does not sit out the 20 s for nothing.
+        assert!(r.took < Duration::from_secs(15), "{client:?} took {:?}", r.took);
+        assert!(!r.stderr.contains("waiting until"), "{client:?}: {}", r.stderr);
+    }
+}
+
+/// A port with nothing listening on it.
+fn dead_address() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    drop(l);
+    format!("http://127.0.0.1:{port}")
+}
+
+/// A server that answers every request with `response`.
+fn rogue_server(response: &'static str) -> String {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = format!("http://{}", l.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in l.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 4096];
+            let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(response.as_bytes());
+        }
+    });
+    address
+}
+
+#[tokio::test]
+async fn a_gate_that_cannot_be_asked_exits_2_unless_on_error_allow() {
+    let garbage = rogue_server(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 15\r\nConnection: close\r\n\r\n<html>hi</html>",
+    );
+    let broken =
+        rogue_server("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 5\r\nConnection: close\r\n\r\noops!");
+    let json_but_not_a_decision = rogue_server(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}",
+    );
+    let down = dead_address();
+    let ask = ["--team", "payments", "--environment", "production", "--timeout", "5"];
+    for client in BOTH {
+        for (what, url) in
+            [("down", &down), ("garbage", &garbage), ("500", &broken), ("not a decision", &json_but_not_a_decision)]
+        {
+            let r = run(client, url, &ask, &[]).await;
+            assert_eq!(r.code, Some(2), "{client:?}, server {what}: {}{}", r.stdout, r.stderr);
+            assert!(r.stderr.contains("could not be asked"), "{client:?}, {what}: {}", r.stderr);
+        }
+        let mut allow = ask.to_vec();
+        allow.extend(["--on-error", "allow"]);
+        let r = run(client, &down, &allow, &[]).await;
+        assert_eq!(r.code, Some(0), "{client:?}: {}", r.stderr);
+        assert!(r.stderr.contains("WARNING: THE GATE COULD NOT BE ASKED"), "{client:?}: {}", r.stderr);
+    }
+}
+
+#[tokio::test]
+async fn the_pipeline_that_asked_is_in_the_audit_log_and_the_job_summary() {
+    let app = spawn_app(&config(Utc::now() + chrono::Duration::hours(2))).await;
+    for client in BOTH {
+        let summary = tempfile::NamedTempFile::new().expect("summary file");
+        let path = summary.path().to_str().expect("path").to_string();
+        let sha = format!("{client:?}-sha");
+        let github = [
+            ("GITHUB_ACTIONS", "true"),
+            ("GITHUB_ACTOR", "octocat"),
+            ("GITHUB_SERVER_URL", "https://github.example"),
+            ("GITHUB_REPOSITORY", "acme/shop"),
+            ("GITHUB_RUN_ID", "4242"),
+            ("GITHUB_SHA", sha.as_str()),
+            ("GITHUB_STEP_SUMMARY", path.as_str()),
+        ];
+        let r = run(client, &app.address, &["--team", "frozen", "--environment", "production"], &github).await;
+        assert_eq!(r.code, Some(1));
+        let written = std::fs::read_to_string(summary.path()).expect("summary");
+        assert!(
+            written.contains("deploy-gate") && written.contains("denied") && written.contains("window_active"),
+            "{client:?}: {written}"
+        );
+
+        let (_, audit) = app.call(reqwest::Method::GET, "/audit?kind=decision&limit=1", Some(ADMIN), None).await;
+        let record = &audit["records"][0];
+        assert_eq!(record["actor"], "octocat", "{client:?}");
+        assert_eq!(record["details"]["pipeline_url"], "https://github.example/acme/shop/actions/runs/4242");
+        assert_eq!(record["details"]["commit"], sha.as_str());
+    }
+}
