@@ -1,0 +1,1 @@
+../../can-deploy.sh
