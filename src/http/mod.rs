@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod metrics;
 mod params;
 pub mod routes;
 pub mod startup;

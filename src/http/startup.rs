@@ -5,13 +5,17 @@ use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use chrono::Utc;
+use tracing::Instrument;
 
 use super::error::{self, ApiError};
-use super::routes::{audit, calendar, decisions, health, overrides, teams, windows};
+use super::routes::{audit, calendar, dashboard, decisions, health, overrides, teams, windows};
 use super::state::AppState;
 use crate::config::{Config, config_files};
 use crate::store::Store;
@@ -47,7 +51,7 @@ impl Application {
         let port = listener.local_addr().context("no local address")?.port();
         let server = {
             let state = state.clone();
-            HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
+            HttpServer::new(move || App::new().app_data(state.clone()).wrap(from_fn(observe)).configure(routes))
                 .listen(listener)
                 .with_context(|| format!("cannot serve on {listen}"))?
                 .run()
@@ -140,6 +144,39 @@ async fn watch_config(
     }
 }
 
+/// A caller's request id, if it is short and plain enough to echo and log.
+fn caller_request_id(req: &ServiceRequest) -> Option<String> {
+    let id = req.headers().get("x-request-id")?.to_str().ok()?;
+    let plain = !id.is_empty() && id.len() <= 64 && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    plain.then(|| id.to_string())
+}
+
+/// Every request: a request id (the caller's `x-request-id`, or a new one)
+/// on every log line and in the response, and its latency in the metrics.
+async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = caller_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    let method = req.method().to_string();
+    let started = std::time::Instant::now();
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    let took = started.elapsed();
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".into());
+    if let Some(state) = state {
+        state.metrics.request(&route, &method, took);
+    }
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
+    }
+    span.in_scope(|| {
+        tracing::debug!(status = res.status().as_u16(), took_us = took.as_micros() as u64, route = %route, "request done")
+    });
+    Ok(res)
+}
+
 /// Every route, with the catalogue's error shape for bad bodies and queries.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
@@ -155,7 +192,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(web::put().to(windows::replace))
             .route(web::delete().to(windows::delete)),
     )
+    .service(resource("/").route(web::get().to(dashboard::page)))
     .service(resource("/calendar").route(web::get().to(calendar::get)))
+    .service(resource("/calendar.ics").route(web::get().to(calendar::ics)))
+    .service(resource("/metrics").route(web::get().to(health::metrics)))
     .service(resource("/teams").route(web::get().to(teams::list)))
     .service(resource("/teams/{name}").route(web::get().to(teams::one)).route(web::put().to(teams::put)))
     .service(resource("/overrides").route(web::get().to(overrides::list)).route(web::post().to(overrides::create)))

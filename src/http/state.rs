@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::metrics::Metrics;
 use crate::config::{self, Config, Problem, Settings, team_from_table, window_from_table};
 use crate::policy::{Override, Rules, Source, Team, Window};
 use crate::store::{AuditLog, Store};
@@ -45,6 +46,7 @@ pub struct AppState {
     reload: Mutex<ReloadStatus>,
     pub store: Store,
     pub audit: AuditLog,
+    pub metrics: Metrics,
     pub config_path: PathBuf,
     pub env: Vec<(String, String)>,
 }
@@ -140,6 +142,7 @@ impl AppState {
             reload: Mutex::new(ReloadStatus::default()),
             store,
             audit,
+            metrics: Metrics::default(),
             config_path,
             env,
         })

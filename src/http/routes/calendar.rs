@@ -1,4 +1,5 @@
-//! `/calendar`: every occurrence of every window in a time range.
+//! `/calendar` and `/calendar.ics`: every occurrence of every window in a
+//! time range, as JSON or as an iCalendar feed.
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
@@ -96,4 +97,127 @@ pub async fn get(state: web::Data<AppState>, query: web::Query<CalendarQuery>) -
     let live = state.live();
     let found = calendar(&live.rules, &query, Utc::now())?;
     Ok(HttpResponse::Ok().json(found.entries))
+}
+
+/// How far ahead the iCalendar feed looks when `to` is not given.
+const FEED_SPAN: Duration = Duration::weeks(8);
+
+/// `GET /calendar.ics`: the same occurrences as an RFC 5545 feed to
+/// subscribe to from Google Calendar or Outlook. Times are UTC instants, so
+/// every client shows them right in its own zone, DST included.
+pub async fn ics(state: web::Data<AppState>, query: web::Query<CalendarQuery>) -> Result<HttpResponse, ApiError> {
+    let live = state.live();
+    let now = Utc::now();
+    let mut q = query.into_inner();
+    if q.to.is_none() {
+        let from = params::instant("from", q.from.as_deref())?.unwrap_or(now);
+        q.to = Some((from + FEED_SPAN).to_rfc3339());
+    }
+    let found = calendar(&live.rules, &q, now)?;
+    let body = render_ics(&live.rules, &found, now);
+    Ok(HttpResponse::Ok().content_type("text/calendar; charset=utf-8").body(body))
+}
+
+fn ics_time(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
+/// RFC 5545 TEXT escaping.
+fn ics_text(s: &str) -> String {
+    s.replace('\\', "\\\\").replace(';', "\\;").replace(',', "\\,").replace('\n', "\\n")
+}
+
+/// Fold a content line at 75 octets, never inside a UTF-8 character.
+fn fold(line: &str, out: &mut String) {
+    let mut width = 0;
+    for c in line.chars() {
+        if width + c.len_utf8() > 75 {
+            out.push_str("\r\n ");
+            width = 1;
+        }
+        out.push(c);
+        width += c.len_utf8();
+    }
+    out.push_str("\r\n");
+}
+
+fn scope(w: &crate::policy::Window) -> String {
+    let list = |name: &str, v: &Option<Vec<String>>| v.as_ref().map(|l| format!("{name}: {}", l.join(" ")));
+    let parts: Vec<String> =
+        [list("environments", &w.spec.environments), list("teams", &w.spec.teams), list("services", &w.spec.services)]
+            .into_iter()
+            .flatten()
+            .collect();
+    if parts.is_empty() { "applies to every deploy".into() } else { format!("applies to {}", parts.join("; ")) }
+}
+
+pub fn render_ics(rules: &Rules, found: &Calendar, now: DateTime<Utc>) -> String {
+    let mut out = String::new();
+    for line in [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//deploy-gate//deploy windows//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        "X-WR-CALNAME:deploy-gate: deploy freezes and windows",
+        "REFRESH-INTERVAL;VALUE=DURATION:PT1H",
+        "X-PUBLISHED-TTL:PT1H",
+    ] {
+        fold(line, &mut out);
+    }
+    let stamp = ics_time(now);
+    for e in &found.entries {
+        let Some(w) = rules.window(&e.window_id) else { continue };
+        let (what, category) = match e.kind {
+            Kind::Deny => ("Deploy freeze", "deploy-freeze"),
+            Kind::Allow => ("Deploy window", "deploy-window"),
+        };
+        let mut description = String::new();
+        if let Some(r) = &e.reason {
+            description.push_str(r);
+            description.push('\n');
+        }
+        description.push_str(&scope(w));
+        description.push_str(&format!("\nwindow {} ({}), times in {}", e.window_id, w.spec.kind, w.zone.name()));
+        if !w.overridable() {
+            description.push_str("\nno emergency override lifts it");
+        }
+        for line in [
+            "BEGIN:VEVENT".to_string(),
+            format!("UID:{}-{}@deploy-gate", e.window_id, ics_time(e.start)),
+            format!("DTSTAMP:{stamp}"),
+            format!("DTSTART:{}", ics_time(e.start)),
+            format!("DTEND:{}", ics_time(e.end)),
+            format!("SUMMARY:{}", ics_text(&format!("{what}: {}", e.reason.as_deref().unwrap_or(&e.window_id)))),
+            format!("DESCRIPTION:{}", ics_text(&description)),
+            format!("CATEGORIES:{category}"),
+            "TRANSP:TRANSPARENT".to_string(),
+            "END:VEVENT".to_string(),
+        ] {
+            fold(&line, &mut out);
+        }
+    }
+    fold("END:VCALENDAR", &mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_lines_fold_at_75_octets_without_splitting_characters() {
+        let mut out = String::new();
+        let line = format!("DESCRIPTION:{}", "é".repeat(60));
+        fold(&line, &mut out);
+        for l in out.split("\r\n").filter(|l| !l.is_empty()) {
+            assert!(l.len() <= 75, "{} octets: {l}", l.len());
+        }
+        assert_eq!(out.replace("\r\n ", "").trim_end(), line);
+    }
+
+    #[test]
+    fn text_is_escaped() {
+        assert_eq!(ics_text("a;b,c\\d\ne"), "a\\;b\\,c\\\\d\\ne");
+    }
 }

@@ -91,6 +91,7 @@ async fn answer(
         "decision"
     );
     if !simulated {
+        state.metrics.decision(decision.allowed, target.environment.as_str(), &decision.codes());
         let entry = audit_entry(&target, &decision, &decision_id, caller, actor, pipeline_url, commit);
         state.audit.record(entry).await.map_err(|e| {
             tracing::error!(error = %format!("{e:#}"), decision_id = %decision_id, "decision not recorded");

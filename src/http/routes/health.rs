@@ -1,9 +1,11 @@
-//! Liveness and readiness.
+//! Liveness, readiness and metrics.
 
 use actix_web::{HttpResponse, web};
 use serde_json::json;
 
+use crate::http::metrics::Gauges;
 use crate::http::state::AppState;
+use crate::policy::Kind;
 
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
@@ -30,4 +32,21 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         },
     });
     if store.is_ok() { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
+}
+
+/// `/metrics`: Prometheus text format.
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let now = chrono::Utc::now();
+    let live = state.live();
+    let active =
+        |kind: Kind| live.rules.windows().iter().filter(|w| w.kind == kind && w.containing(now).is_some()).count();
+    let reload = state.reload_status();
+    let gauges = Gauges {
+        active_deny: active(Kind::Deny),
+        active_allow: active(Kind::Allow),
+        active_overrides: state.overrides().iter().filter(|o| o.active_at(now)).count(),
+        reloads: reload.reloads,
+        reload_errors: reload.failures,
+    };
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(&gauges))
 }

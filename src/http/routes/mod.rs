@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod calendar;
+pub mod dashboard;
 pub mod decisions;
 pub mod health;
 pub mod overrides;

@@ -1,0 +1,374 @@
+//! `/`: the dashboard. Server-rendered HTML with its styles inline and no
+//! script: which teams are red, what is frozen now, the next seven days,
+//! overrides in force and the last decisions. It reloads itself.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Duration, Utc};
+
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
+use crate::policy::{Kind, Override, Rules, Status, Team, Window};
+use crate::store::{AuditFilter, AuditRecord};
+
+const REFRESH_SECONDS: u32 = 30;
+/// Timeline lanes shown before the rest fold away under "N more".
+const LANES_SHOWN: usize = 25;
+
+/// HTML-escape text for element content and attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%a %Y-%m-%d %H:%M UTC").to_string()
+}
+
+pub async fn page(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let now = Utc::now();
+    let live = state.live();
+    let overrides: Vec<Override> = state.overrides().iter().filter(|o| o.active_at(now)).cloned().collect();
+    let decisions =
+        state.store.audit(&AuditFilter { kind: Some("decision".into()), limit: 20, ..AuditFilter::default() }).await?;
+    let html = render(&live.rules, &overrides, &decisions, now);
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("cache-control", "no-store"))
+        .body(html))
+}
+
+/// The environments worth a row: those the policy names and those windows
+/// name literally; "production" when there are none.
+fn environments(rules: &Rules) -> Vec<String> {
+    let mut set: BTreeSet<String> = rules.environments().keys().cloned().collect();
+    for w in rules.windows() {
+        for p in w.environments.patterns().unwrap_or_default() {
+            if let Some(name) = p.literal() {
+                set.insert(name.to_string());
+            }
+        }
+    }
+    if set.is_empty() {
+        set.insert("production".into());
+    }
+    set.into_iter().collect()
+}
+
+fn scope(w: &Window) -> String {
+    let part = |name: &str, v: &Option<Vec<String>>| v.as_ref().map(|l| format!("{name} {}", l.join(", ")));
+    let parts: Vec<String> =
+        [part("teams", &w.spec.teams), part("services", &w.spec.services)].into_iter().flatten().collect();
+    if parts.is_empty() { "every team".into() } else { parts.join("; ") }
+}
+
+pub fn render(rules: &Rules, overrides: &[Override], decisions: &[AuditRecord], now: DateTime<Utc>) -> String {
+    let mut h = String::with_capacity(64 * 1024);
+    let _ = write!(
+        h,
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="refresh" content="{REFRESH_SECONDS}">
+<title>deploy-gate</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<header><h1>deploy-gate</h1>
+<p>As of <time datetime="{now_iso}">{now_text}</time>; this page reloads every {REFRESH_SECONDS} s.
+<a href="/calendar.ics">Subscribe to the calendar</a> · <a href="/docs">API</a> · <a href="/metrics">metrics</a></p></header>
+<main>
+"#,
+        now_iso = now.to_rfc3339(),
+        now_text = when(now),
+    );
+    frozen_now(&mut h, rules, now);
+    timeline(&mut h, rules, now);
+    teams(&mut h, rules, now);
+    overrides_table(&mut h, overrides);
+    decisions_table(&mut h, decisions);
+    h.push_str("</main>\n</body>\n</html>\n");
+    h
+}
+
+fn frozen_now(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
+    h.push_str("<section id=\"frozen\"><h2>Frozen now</h2>\n<div class=\"envs\">\n");
+    let horizon = now + Duration::days(366);
+    for env in environments(rules) {
+        let _ = write!(h, "<div class=\"env\" data-environment=\"{}\"><h3>{}</h3>", esc(&env), esc(&env));
+        let active: Vec<(&Window, Option<DateTime<Utc>>)> = rules
+            .windows()
+            .iter()
+            .filter(|w| w.kind == Kind::Deny && w.may_apply(None, None, Some(&env)))
+            .filter_map(|w| w.schedule.active_until(now, horizon).map(|until| (&**w, until)))
+            .collect();
+        if active.is_empty() {
+            h.push_str("<p class=\"clear\"><span class=\"badge green\">OPEN</span> no freeze is active</p>");
+        } else {
+            h.push_str("<ul>");
+            for (w, until) in active {
+                let until = until.map_or("no end within a year".to_string(), |u| format!("until {}", when(u)));
+                let _ = write!(
+                    h,
+                    "<li class=\"freeze\" data-window=\"{id}\"><span class=\"badge red\">FROZEN</span> <strong>{id}</strong>{reason} <span class=\"muted\">{until}; {scope}{locked}</span></li>",
+                    id = esc(w.id()),
+                    reason = w.spec.reason.as_deref().map(|r| format!(": {}", esc(r))).unwrap_or_default(),
+                    until = esc(&until),
+                    scope = esc(&scope(w)),
+                    locked = if w.overridable() { "" } else { "; no override lifts it" },
+                );
+            }
+            h.push_str("</ul>");
+        }
+        h.push_str("</div>\n");
+    }
+    h.push_str("</div></section>\n");
+}
+
+fn timeline(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
+    let from = now - Duration::hours(12);
+    let to = now + Duration::days(7);
+    h.push_str("<section id=\"timeline\"><h2>The next 7 days</h2>\n");
+    h.push_str("<p class=\"legend\"><span class=\"swatch deny\"></span> freeze <span class=\"swatch allow\"></span> deploy window <span class=\"swatch now\"></span> now (times in UTC)</p>\n");
+    for env in environments(rules) {
+        let mut lanes: Vec<(&Window, Vec<crate::schedule::Occurrence>)> = rules
+            .windows()
+            .iter()
+            .filter(|w| w.may_apply(None, None, Some(&env)))
+            .map(|w| (&**w, w.schedule.between(from, to, 200)))
+            .filter(|(_, occ)| !occ.is_empty())
+            .collect();
+        lanes.sort_by_key(|(w, occ)| (w.kind != Kind::Deny, occ.first().map(|o| o.start)));
+        let _ = write!(h, "<div class=\"lane-group\" data-environment=\"{}\"><h3>{}</h3>", esc(&env), esc(&env));
+        if lanes.is_empty() {
+            h.push_str("<p class=\"muted\">No window in these days.</p></div>\n");
+            continue;
+        }
+        let (shown, rest) = lanes.split_at(lanes.len().min(LANES_SHOWN));
+        svg(h, shown, from, to, now);
+        if !rest.is_empty() {
+            let _ = write!(h, "<details><summary>{} more windows</summary>", rest.len());
+            svg(h, rest, from, to, now);
+            h.push_str("</details>");
+        }
+        h.push_str("</div>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+fn svg(
+    h: &mut String,
+    lanes: &[(&Window, Vec<crate::schedule::Occurrence>)],
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) {
+    const LABEL: f64 = 190.0;
+    const WIDTH: f64 = 1000.0;
+    const LANE: f64 = 20.0;
+    const TOP: f64 = 18.0;
+    let span = (to - from).num_seconds() as f64;
+    let x = |t: DateTime<Utc>| LABEL + (WIDTH - LABEL) * ((t - from).num_seconds() as f64 / span).clamp(0.0, 1.0);
+    let height = TOP + LANE * lanes.len() as f64 + 4.0;
+    let _ = write!(
+        h,
+        "<svg class=\"timeline\" viewBox=\"0 0 {WIDTH} {height}\" width=\"100%\" role=\"img\" aria-label=\"Windows over the next 7 days\">"
+    );
+    // Day lines, labelled at midnight UTC.
+    let mut day = (from + Duration::days(1)).date_naive().and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+    while let Some(d) = day.filter(|d| *d < to) {
+        let _ = write!(
+            h,
+            "<line class=\"day\" x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{height}\"/><text class=\"day\" x=\"{x:.1}\" y=\"12\">{label}</text>",
+            x = x(d),
+            label = d.format("%a %d"),
+        );
+        day = Some(d + Duration::days(1));
+    }
+    for (i, (w, occurrences)) in lanes.iter().enumerate() {
+        let y = TOP + LANE * i as f64;
+        let kind = if w.kind == Kind::Deny { "deny" } else { "allow" };
+        let _ = write!(
+            h,
+            "<g class=\"lane\" data-window=\"{id}\"><text class=\"label\" x=\"4\" y=\"{ty:.1}\">{id}</text>",
+            id = esc(w.id()),
+            ty = y + 14.0
+        );
+        for o in occurrences {
+            let (x1, x2) = (x(o.start), x(o.end));
+            let _ = write!(
+                h,
+                "<rect class=\"{kind}\" x=\"{x1:.1}\" y=\"{ry:.1}\" width=\"{w:.1}\" height=\"{hh}\"><title>{id}: {start} to {end}</title></rect>",
+                ry = y + 3.0,
+                w = (x2 - x1).max(1.5),
+                hh = LANE - 6.0,
+                id = esc(w.id()),
+                start = when(o.start),
+                end = when(o.end),
+            );
+        }
+        h.push_str("</g>");
+    }
+    let nx = x(now);
+    let _ = write!(
+        h,
+        "<line class=\"now\" x1=\"{nx:.1}\" y1=\"4\" x2=\"{nx:.1}\" y2=\"{height}\"><title>now</title></line><text class=\"now\" x=\"{tx:.1}\" y=\"12\">now</text></svg>",
+        tx = nx + 3.0
+    );
+}
+
+fn status_label(s: Status) -> &'static str {
+    match s {
+        Status::Red => "RED",
+        Status::Yellow => "YELLOW",
+        Status::Green => "GREEN",
+    }
+}
+
+fn teams(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
+    let mut list: Vec<&Team> = rules.teams().map(|t| &**t).collect();
+    let rank = |s: Status| match s {
+        Status::Red => 0,
+        Status::Yellow => 1,
+        Status::Green => 2,
+    };
+    list.sort_by_key(|t| (rank(t.effective_status(now)), t.name.to_string()));
+    let count = |s: Status| list.iter().filter(|t| t.effective_status(now) == s).count();
+    let _ = write!(
+        h,
+        "<section id=\"teams\"><h2>Teams</h2><p>{} red · {} yellow · {} green (yellow teams past their plan's due date count as red)</p><ul class=\"teams\">",
+        count(Status::Red),
+        count(Status::Yellow),
+        count(Status::Green)
+    );
+    for t in list {
+        let effective = t.effective_status(now);
+        let class = effective.as_str();
+        let _ = write!(
+            h,
+            "<li class=\"team {class}\" data-team=\"{name}\" data-status=\"{class}\"><span class=\"badge {class}\">{label}</span> <strong>{name}</strong>",
+            name = esc(t.name.as_str()),
+            label = status_label(effective),
+        );
+        if t.overdue(now) {
+            h.push_str(" <span class=\"muted\">(yellow, plan overdue)</span>");
+        }
+        if let Some(plan) = &t.spec.plan {
+            let link = if plan.starts_with("https://") || plan.starts_with("http://") {
+                format!("<a href=\"{}\">plan</a>", esc(plan))
+            } else {
+                format!("plan {}", esc(plan))
+            };
+            let _ = write!(h, "<br><span class=\"muted\">{link}");
+            if let Some(due) = t.spec.plan_due {
+                let _ = write!(h, ", due {due}");
+            }
+            h.push_str("</span>");
+        }
+        h.push_str("</li>");
+    }
+    h.push_str("</ul></section>\n");
+}
+
+fn overrides_table(h: &mut String, overrides: &[Override]) {
+    h.push_str("<section id=\"overrides\"><h2>Overrides in force</h2>");
+    if overrides.is_empty() {
+        h.push_str("<p class=\"muted\">None.</p></section>\n");
+        return;
+    }
+    h.push_str("<table><thead><tr><th>target</th><th>reason</th><th>by</th><th>until</th></tr></thead><tbody>");
+    for o in overrides {
+        let target = match &o.service {
+            Some(s) => format!("{}/{s} in {}", o.team, o.environment),
+            None => format!("{} in {}", o.team, o.environment),
+        };
+        let _ = write!(
+            h,
+            "<tr data-override=\"{id}\"><td>{target}</td><td>{reason}{ticket}</td><td>{by}</td><td>{until}</td></tr>",
+            id = esc(&o.id),
+            target = esc(&target),
+            reason = esc(&o.reason),
+            ticket = o.ticket.as_deref().map(|t| format!(" ({})", esc(t))).unwrap_or_default(),
+            by = esc(&o.created_by),
+            until = when(o.expires_at),
+        );
+    }
+    h.push_str("</tbody></table></section>\n");
+}
+
+fn decisions_table(h: &mut String, decisions: &[AuditRecord]) {
+    h.push_str("<section id=\"decisions\"><h2>Last decisions</h2>");
+    if decisions.is_empty() {
+        h.push_str("<p class=\"muted\">None yet.</p></section>\n");
+        return;
+    }
+    h.push_str("<table><thead><tr><th>when</th><th>target</th><th>result</th><th>reasons</th><th>asked by</th></tr></thead><tbody>");
+    for r in decisions {
+        let d = &r.entry.details;
+        let target = &d["target"];
+        let service = target["service"].as_str().map(|s| format!("/{s}")).unwrap_or_default();
+        let allowed = d["allowed"] == true;
+        let reasons: Vec<&str> = d["reasons"].as_array().into_iter().flatten().filter_map(|c| c.as_str()).collect();
+        let _ = write!(
+            h,
+            "<tr><td>{when}</td><td>{team}{service} in {env}</td><td><span class=\"badge {class}\">{result}</span></td><td>{reasons}</td><td>{actor}</td></tr>",
+            when = when(r.entry.at),
+            team = esc(target["team"].as_str().unwrap_or("?")),
+            service = esc(&service),
+            env = esc(target["environment"].as_str().unwrap_or("?")),
+            class = if allowed { "green" } else { "red" },
+            result = if allowed { "ALLOWED" } else { "DENIED" },
+            reasons = esc(&reasons.join(", ")),
+            actor = esc(r.entry.actor.as_deref().unwrap_or("")),
+        );
+    }
+    h.push_str("</tbody></table></section>\n");
+}
+
+const STYLE: &str = r#"
+:root { --red: #b42318; --yellow: #8a6100; --green: #067647; --ink: #1d2939; --muted: #667085; --line: #eaecf0; }
+* { box-sizing: border-box; }
+body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #f9fafb; }
+header, main { max-width: 1200px; margin: 0 auto; padding: 0 16px; }
+header h1 { margin: 16px 0 0; font-size: 24px; }
+header p { margin: 4px 0 8px; color: var(--muted); }
+section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; margin: 12px 0; }
+h2 { font-size: 18px; margin: 0 0 8px; }
+h3 { font-size: 15px; margin: 8px 0 4px; }
+a { color: #175cd3; }
+.muted { color: var(--muted); }
+.badge { display: inline-block; min-width: 4.5em; text-align: center; padding: 0 6px; border-radius: 4px; font-size: 12px; font-weight: 700; letter-spacing: .04em; color: #fff; }
+.badge.red { background: var(--red); } .badge.yellow { background: #fdb022; color: #3a2700; } .badge.green { background: var(--green); }
+.envs { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 8px 16px; }
+.env ul { margin: 0; padding-left: 0; list-style: none; } .env li { margin: 4px 0; }
+ul.teams { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 6px; padding: 0; margin: 0; list-style: none; }
+li.team { border: 1px solid var(--line); border-left: 6px solid; border-radius: 6px; padding: 4px 8px; font-size: 14px; overflow-wrap: anywhere; }
+li.team.red { border-left-color: var(--red); } li.team.yellow { border-left-color: #fdb022; } li.team.green { border-left-color: var(--green); }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th, td { text-align: left; padding: 4px 6px; border-bottom: 1px solid var(--line); vertical-align: top; }
+svg.timeline { display: block; margin: 4px 0 8px; }
+svg.timeline text { font-size: 11px; fill: var(--ink); }
+svg.timeline text.day { fill: var(--muted); }
+svg.timeline line.day { stroke: var(--line); }
+svg.timeline rect.deny { fill: var(--red); opacity: .85; }
+svg.timeline rect.allow { fill: var(--green); opacity: .7; }
+svg.timeline line.now { stroke: #175cd3; stroke-width: 2; }
+svg.timeline text.now { fill: #175cd3; font-weight: 700; }
+.legend .swatch { display: inline-block; width: 14px; height: 10px; margin: 0 2px 0 10px; vertical-align: middle; }
+.swatch.deny { background: var(--red); } .swatch.allow { background: var(--green); } .swatch.now { background: #175cd3; width: 3px; }
+details summary { cursor: pointer; color: #175cd3; }
+"#;
