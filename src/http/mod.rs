@@ -3,9 +3,10 @@
 pub mod auth;
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 mod params;
 pub mod routes;
 pub mod startup;
 pub mod state;
 
-pub use startup::{Application, Launch};
+pub use startup::{Application, Launch, ROUTES};

@@ -15,10 +15,13 @@ use chrono::Utc;
 use tracing::Instrument;
 
 use super::error::{self, ApiError};
+use super::openapi::ApiDoc;
 use super::routes::{audit, calendar, dashboard, decisions, health, overrides, teams, windows};
 use super::state::AppState;
 use crate::config::{Config, config_files};
 use crate::store::Store;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
 
 /// How often config files are checked for edits.
 const WATCH_EVERY: Duration = Duration::from_millis(400);
@@ -177,6 +180,33 @@ async fn observe(
     Ok(res)
 }
 
+/// Every route `routes` registers, by method and path: the tests check that
+/// each is served and is in the OpenAPI document, and the reverse.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/can-deploy"),
+    ("POST", "/can-deploy"),
+    ("GET", "/windows"),
+    ("POST", "/windows"),
+    ("GET", "/windows/{id}"),
+    ("PUT", "/windows/{id}"),
+    ("DELETE", "/windows/{id}"),
+    ("GET", "/calendar"),
+    ("GET", "/calendar.ics"),
+    ("GET", "/teams"),
+    ("GET", "/teams/{name}"),
+    ("PUT", "/teams/{name}"),
+    ("POST", "/overrides"),
+    ("GET", "/overrides"),
+    ("DELETE", "/overrides/{id}"),
+    ("GET", "/audit"),
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs/"),
+];
+
 /// Every route, with the catalogue's error shape for bad bodies and queries.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(
@@ -201,6 +231,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(resource("/overrides").route(web::get().to(overrides::list)).route(web::post().to(overrides::create)))
     .service(resource("/overrides/{id}").route(web::delete().to(overrides::revoke)))
     .service(resource("/audit").route(web::get().to(audit::list)))
+    .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+    .service(resource("/docs").route(
+        web::get().to(|| async { HttpResponse::PermanentRedirect().insert_header(("location", "/docs/")).finish() }),
+    ))
     .service(resource("/healthz").route(web::get().to(health::healthz)))
     .service(resource("/readyz").route(web::get().to(health::readyz)))
     .default_service(web::to(not_found));

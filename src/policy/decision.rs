@@ -14,7 +14,7 @@ pub const HORIZON: Duration = Duration::days(365);
 /// A bound on search steps, so a pathological config cannot stall a request.
 const MAX_STEPS: usize = 20_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Code {
     WindowActive,
@@ -41,7 +41,7 @@ impl Code {
 }
 
 /// One reason (or warning) with what a person needs to act on it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Reason {
     pub code: Code,
     pub message: String,
@@ -80,7 +80,7 @@ impl Reason {
 }
 
 /// The override that applied to a decision.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct OverrideRef {
     pub id: String,
     pub reason: String,
@@ -90,7 +90,7 @@ pub struct OverrideRef {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Decision {
     pub allowed: bool,
     /// "allow" or "deny".

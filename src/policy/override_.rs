@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::target::{Name, Target};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Override {
     pub id: String,
     pub team: Name,

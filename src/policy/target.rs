@@ -6,7 +6,7 @@ use serde::Serialize;
 
 /// A team, service or environment name: letters, digits, `.`, `_`, `-`,
 /// starting with a letter or digit, at most 64 characters.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct Name(String);
 
@@ -44,7 +44,7 @@ impl fmt::Display for Name {
 
 /// What a deploy touches. No service means the team's whole surface, so every
 /// service-scoped window of the team applies to it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Target {
     pub team: Name,
     #[serde(skip_serializing_if = "Option::is_none")]

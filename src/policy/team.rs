@@ -7,7 +7,7 @@ use super::target::Name;
 use super::window::Source;
 use crate::schedule::Zone;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Good enough for now.
@@ -38,7 +38,7 @@ impl Status {
 }
 
 /// A team as written, the form shown by the API and kept by the store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TeamSpec {
     pub name: String,
     pub status: Status,

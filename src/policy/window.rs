@@ -7,7 +7,7 @@ use super::selector::Selector;
 use super::target::Target;
 use crate::schedule::{Memo, Occurrence, Schedule, Zone};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// A deploy-exclusion window (a freeze).
@@ -17,7 +17,7 @@ pub enum Kind {
 }
 
 /// Where a window or team was defined.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     Config,
@@ -25,7 +25,7 @@ pub enum Source {
 }
 
 /// A window as written, the form shown by the API and kept by the store.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct WindowSpec {
     pub id: String,
     pub kind: String,

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{CronExpr, Zone};
 
 /// One concrete `[start, end)` interval of a window.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 pub struct Occurrence {
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,

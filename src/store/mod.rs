@@ -25,7 +25,7 @@ use crate::policy::{Name, Override};
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("migrations/sqlite/0001_initial.sql"))];
 
 /// One audit record to write.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub kind: String,
     pub at: DateTime<Utc>,
@@ -33,11 +33,12 @@ pub struct AuditEntry {
     pub actor: Option<String>,
     pub team: Option<String>,
     pub environment: Option<String>,
+    #[schema(value_type = Object)]
     pub details: Value,
 }
 
 /// An audit record as stored.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub id: i64,
     #[serde(flatten)]

@@ -7,6 +7,7 @@ mod calendar;
 mod can_deploy;
 mod errors;
 mod helpers;
+mod observability;
 mod overrides;
 mod reload;
 mod teams;

@@ -6,19 +6,27 @@ use serde_json::json;
 
 use crate::http::auth::Auditor;
 use crate::http::error::ApiError;
+use crate::http::openapi::{AuditPage, ErrorBody};
 use crate::http::params;
 use crate::http::state::AppState;
 use crate::store::AuditFilter;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// `decision`, `override` (every `override.*`), `override.created`, `window`, `team`, ...
     kind: Option<String>,
     team: Option<String>,
+    /// RFC 3339.
     since: Option<String>,
+    /// A `next_before` from the previous page.
     before: Option<String>,
     limit: Option<String>,
 }
 
+/// Every real decision, override and change, newest first.
+#[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
+    responses((status = 200, body = AuditPage), (status = 400, description = "A parameter is missing or malformed", body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list(
     _caller: Auditor,
     state: web::Data<AppState>,

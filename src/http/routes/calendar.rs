@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::http::error::ApiError;
+use crate::http::openapi::ErrorBody;
 use crate::http::params;
 use crate::http::state::AppState;
 use crate::policy::{Kind, Rules};
@@ -15,16 +16,19 @@ pub const DEFAULT_SPAN: Duration = Duration::days(14);
 const MAX_SPAN: Duration = Duration::days(366);
 const MAX_OCCURRENCES: usize = 10_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CalendarQuery {
+    /// RFC 3339; default now.
     pub from: Option<String>,
+    /// RFC 3339; default 14 days after `from` (8 weeks for the feed).
     pub to: Option<String>,
     pub team: Option<String>,
     pub service: Option<String>,
     pub environment: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     pub window_id: String,
     pub kind: Kind,
@@ -93,6 +97,9 @@ pub fn calendar(rules: &Rules, q: &CalendarQuery, now: DateTime<Utc>) -> Result<
     Ok(Calendar { from, to, entries: out })
 }
 
+/// Every occurrence in `[from, to)`, sorted by start.
+#[utoipa::path(get, path = "/calendar", tag = "windows", params(CalendarQuery),
+    responses((status = 200, body = Vec<Entry>), (status = 400, description = "A parameter is missing or malformed", body = ErrorBody)))]
 pub async fn get(state: web::Data<AppState>, query: web::Query<CalendarQuery>) -> Result<HttpResponse, ApiError> {
     let live = state.live();
     let found = calendar(&live.rules, &query, Utc::now())?;
@@ -105,6 +112,9 @@ const FEED_SPAN: Duration = Duration::weeks(8);
 /// `GET /calendar.ics`: the same occurrences as an RFC 5545 feed to
 /// subscribe to from Google Calendar or Outlook. Times are UTC instants, so
 /// every client shows them right in its own zone, DST included.
+/// The same occurrences as an RFC 5545 iCalendar feed to subscribe to.
+#[utoipa::path(get, path = "/calendar.ics", tag = "windows", params(CalendarQuery),
+    responses((status = 200, description = "text/calendar", content_type = "text/calendar", body = String), (status = 400, description = "A parameter is missing or malformed", body = ErrorBody)))]
 pub async fn ics(state: web::Data<AppState>, query: web::Query<CalendarQuery>) -> Result<HttpResponse, ApiError> {
     let live = state.live();
     let now = Utc::now();

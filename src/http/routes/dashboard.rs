@@ -37,6 +37,8 @@ fn when(t: DateTime<Utc>) -> String {
     t.format("%a %Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// The dashboard (HTML).
+#[utoipa::path(get, path = "/", tag = "operations", responses((status = 200, content_type = "text/html", body = String)))]
 pub async fn page(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
     let live = state.live();

@@ -8,18 +8,25 @@ use serde_json::json;
 
 use crate::http::auth::DecisionCaller;
 use crate::http::error::ApiError;
+use crate::http::openapi::ErrorBody;
 use crate::http::params;
 use crate::http::state::AppState;
 use crate::policy::{Decision, Target, decide};
 use crate::store::AuditEntry;
 
 /// The same fields as a query string (GET) or a JSON body (POST).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DecisionRequest {
+    /// The team that owns what is deployed.
     team: Option<String>,
+    /// The service deployed; absent means the team's whole surface.
     service: Option<String>,
+    /// Where, e.g. `production`.
     environment: Option<String>,
+    /// How long the deploy takes (`20m`): also deny if a freeze opens or the deploy window closes meanwhile.
     expected_duration: Option<String>,
+    /// RFC 3339: simulate the decision at this instant (not audited).
     at: Option<String>,
     /// Who or what asked, for the audit log.
     actor: Option<String>,
@@ -35,6 +42,14 @@ struct DecisionResponse<'a> {
     simulated: bool,
 }
 
+/// May this target deploy now? Always 200 for a decision.
+#[utoipa::path(get, path = "/can-deploy", tag = "decisions", params(DecisionRequest),
+    responses(
+        (status = 200, description = "The decision, with every reason", body = Decision,
+            headers(("Retry-After" = u64, description = "On deny: seconds until next_allowed_at, when known"))),
+        (status = 400, description = "A parameter is missing or malformed", body = ErrorBody),
+        (status = 401, description = "A token is needed ([auth] decisions_need_token) or unknown", body = ErrorBody),
+        (status = 503, description = "The decision could not be recorded in the audit log", body = ErrorBody)))]
 pub async fn get(
     caller: DecisionCaller,
     state: web::Data<AppState>,
@@ -43,6 +58,13 @@ pub async fn get(
     answer(&state, caller, query.into_inner(), Utc::now()).await
 }
 
+/// The same question with a JSON body.
+#[utoipa::path(post, path = "/can-deploy", tag = "decisions", request_body = DecisionRequest,
+    responses(
+        (status = 200, description = "The decision, with every reason", body = Decision),
+        (status = 400, description = "A parameter is missing or malformed", body = ErrorBody),
+        (status = 401, description = "A token is needed or unknown", body = ErrorBody),
+        (status = 503, description = "The decision could not be recorded in the audit log", body = ErrorBody)))]
 pub async fn post(
     caller: DecisionCaller,
     state: web::Data<AppState>,

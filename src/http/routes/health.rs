@@ -7,6 +7,8 @@ use crate::http::metrics::Gauges;
 use crate::http::state::AppState;
 use crate::policy::Kind;
 
+/// Liveness.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "`{\"status\": \"ok\"}`")))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
@@ -14,6 +16,9 @@ pub async fn healthz() -> HttpResponse {
 /// Ready when the store answers and a config is loaded. A refused config
 /// edit does not make the gate unready: the last good config is in force,
 /// and `last_error` says what was wrong with the edit.
+#[utoipa::path(get, path = "/readyz", tag = "operations",
+    responses((status = 200, description = "Ready; `config.last_error` lists a refused config edit's problems"),
+        (status = 503, description = "The store does not answer")))]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let live = state.live();
     let reload = state.reload_status();
@@ -34,7 +39,8 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     if store.is_ok() { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
-/// `/metrics`: Prometheus text format.
+/// Prometheus text format: decisions, reasons, request latency, active windows and overrides, reloads.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     let now = chrono::Utc::now();
     let live = state.live();

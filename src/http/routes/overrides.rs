@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::config::{Problem, parse_duration_text};
 use crate::http::auth::{Admin, Overrider};
 use crate::http::error::ApiError;
+use crate::http::openapi::ErrorBody;
 use crate::http::params;
 use crate::http::state::AppState;
 use crate::policy::{Name, Override};
@@ -15,13 +16,15 @@ use crate::store::Revoked;
 /// How long an override lasts when the request does not say.
 const DEFAULT_TTL: Duration = Duration::hours(1);
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct NewOverride {
     team: Option<String>,
     service: Option<String>,
     environment: Option<String>,
+    /// Why, in words others can act on later: at least two words and ten letters or digits.
     reason: Option<String>,
     ticket: Option<String>,
+    /// How long: default 1h, at most `[auth] max_override_ttl`.
     ttl: Option<String>,
 }
 
@@ -37,6 +40,11 @@ fn problem(key: &str, code: &'static str, message: impl Into<String>) -> Problem
     Problem::new(None, "", key, code, message)
 }
 
+/// Lift the gate in an emergency: time-limited, scoped to the token's teams and environments, audited.
+#[utoipa::path(post, path = "/overrides", tag = "overrides", request_body = NewOverride, security(("bearer" = [])),
+    responses((status = 201, body = Override), (status = 401, body = ErrorBody),
+        (status = 403, description = "Not an override or admin token, or out of its scope", body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
 pub async fn create(
     caller: Overrider,
     state: web::Data<AppState>,
@@ -125,12 +133,17 @@ pub async fn create(
     Ok(HttpResponse::Created().json(o))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// `true`: only overrides in force.
     active: Option<String>,
     limit: Option<String>,
 }
 
+/// Overrides, newest first.
+#[utoipa::path(get, path = "/overrides", tag = "overrides", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, body = Vec<Override>), (status = 400, description = "A parameter is missing or malformed", body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list(
     _caller: Overrider,
     state: web::Data<AppState>,
@@ -153,6 +166,10 @@ pub async fn list(
     Ok(HttpResponse::Ok().json(list.into_iter().take(limit as usize).collect::<Vec<_>>()))
 }
 
+/// Revoke an override early.
+#[utoipa::path(delete, path = "/overrides/{id}", tag = "overrides", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Override), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, description = "It already ended", body = ErrorBody)))]
 pub async fn revoke(admin: Admin, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
     match state.store.revoke_override(&id, &admin.0.name, now).await? {

@@ -9,10 +9,13 @@ use serde_json::Value;
 use crate::config::Problem;
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
+use crate::http::openapi::ErrorBody;
 use crate::http::state::{AppState, team_from_json};
+#[allow(unused_imports)]
+use crate::policy::TeamSpec;
 use crate::policy::{Source, Status, Team};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TeamView<'a> {
     pub name: &'a str,
     pub status: Status,
@@ -39,6 +42,8 @@ impl<'a> TeamView<'a> {
     }
 }
 
+/// Every team: status, effective status (an overdue yellow plan counts as red), plan.
+#[utoipa::path(get, path = "/teams", tag = "teams", responses((status = 200, body = Vec<TeamView>)))]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let now = Utc::now();
     let live = state.live();
@@ -46,6 +51,9 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     Ok(HttpResponse::Ok().json(views))
 }
 
+/// One team.
+#[utoipa::path(get, path = "/teams/{name}", tag = "teams", params(("name" = String, Path)),
+    responses((status = 200, body = TeamView), (status = 404, body = ErrorBody)))]
 pub async fn one(state: web::Data<AppState>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     let live = state.live();
     let team = live.rules.team(&name).ok_or_else(|| ApiError::NotFound {
@@ -55,7 +63,12 @@ pub async fn one(state: web::Data<AppState>, name: web::Path<String>) -> Result<
     Ok(HttpResponse::Ok().json(TeamView::at(team, Utc::now())))
 }
 
-/// `PUT /teams/{name}`: set a team's status, plan and due date.
+/// Set a team's status, plan and due date (the name comes from the path).
+#[utoipa::path(put, path = "/teams/{name}", tag = "teams", params(("name" = String, Path)), request_body = TeamSpec,
+    security(("bearer" = [])),
+    responses((status = 200, description = "Replaced", body = TeamView), (status = 201, description = "Created", body = TeamView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "A config file defines it", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn put(
     admin: Admin,
     state: web::Data<AppState>,

@@ -11,12 +11,13 @@ use serde_json::Value;
 use crate::config::Problem;
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
+use crate::http::openapi::ErrorBody;
 use crate::http::params;
 use crate::http::state::{AppState, window_from_json};
 use crate::policy::{Source, Window, WindowSpec};
 use crate::schedule::{Occurrence, SEARCH_LIMIT};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct WindowView<'a> {
     #[serde(flatten)]
     spec: &'a WindowSpec,
@@ -42,11 +43,16 @@ impl<'a> WindowView<'a> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AtQuery {
+    /// RFC 3339; default now.
     at: Option<String>,
 }
 
+/// Every window, where each is in its schedule at `at`.
+#[utoipa::path(get, path = "/windows", tag = "windows", params(AtQuery),
+    responses((status = 200, body = Vec<WindowView>), (status = 400, description = "A parameter is missing or malformed", body = ErrorBody)))]
 pub async fn list(state: web::Data<AppState>, query: web::Query<AtQuery>) -> Result<HttpResponse, ApiError> {
     let t = params::instant("at", query.at.as_deref())?.unwrap_or_else(Utc::now);
     let live = state.live();
@@ -54,6 +60,9 @@ pub async fn list(state: web::Data<AppState>, query: web::Query<AtQuery>) -> Res
     Ok(HttpResponse::Ok().json(views))
 }
 
+/// One window: `active`, the `current` occurrence and the `next` one at `at`.
+#[utoipa::path(get, path = "/windows/{id}", tag = "windows", params(("id" = String, Path), AtQuery),
+    responses((status = 200, body = WindowView), (status = 400, description = "A parameter is missing or malformed", body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn one(
     state: web::Data<AppState>,
     id: web::Path<String>,
@@ -116,6 +125,11 @@ async fn save(state: &AppState, admin: &Admin, body: &Value) -> Result<(Arc<Wind
     Ok((stored, before.is_some()))
 }
 
+/// Add a window kept by the service (validated like a config file).
+#[utoipa::path(post, path = "/windows", tag = "windows", request_body = WindowSpec, security(("bearer" = [])),
+    responses((status = 201, body = WindowView), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "The id exists, or a config file defines it", body = ErrorBody),
+        (status = 422, description = "Every problem with the definition", body = ErrorBody)))]
 pub async fn create(
     admin: Admin,
     state: web::Data<AppState>,
@@ -147,6 +161,12 @@ pub async fn create(
     Ok(HttpResponse::Created().json(WindowView::at(&w, Utc::now())))
 }
 
+/// Add or replace a window kept by the service.
+#[utoipa::path(put, path = "/windows/{id}", tag = "windows", params(("id" = String, Path)), request_body = WindowSpec,
+    security(("bearer" = [])),
+    responses((status = 200, description = "Replaced", body = WindowView), (status = 201, description = "Created", body = WindowView),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 409, description = "A config file defines it", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn replace(
     admin: Admin,
     state: web::Data<AppState>,
@@ -162,6 +182,11 @@ pub async fn replace(
     Ok(if replaced { HttpResponse::Ok().json(view) } else { HttpResponse::Created().json(view) })
 }
 
+/// Delete a window kept by the service.
+#[utoipa::path(delete, path = "/windows/{id}", tag = "windows", params(("id" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, description = "`{\"deleted\": definition}`"), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "A config file defines it", body = ErrorBody)))]
 pub async fn delete(admin: Admin, state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
     if state.config_defines_window(&id) {
         return Err(defined_in_config(&id));
