@@ -309,3 +309,33 @@ async fn a_new_token_works_and_the_override_command_uses_it() {
         .expect("override");
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[tokio::test]
+async fn json_logs_have_one_line_per_decision_with_the_request_id() {
+    let dir = workspace(CONFIG);
+    let server = Server::start(dir.path());
+    let response = client()
+        .get(format!("{}/can-deploy?team=payments&service=api&environment=production", server.url()))
+        .header("x-request-id", "pipeline-77")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.headers()["x-request-id"], "pipeline-77");
+    let decision: Value = response.json().await.expect("json");
+    server.wait_for_log("\"decision_id\"");
+    let log = server.log();
+    let lines: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["message"] == "decision")
+        .collect();
+    assert_eq!(lines.len(), 1, "one line per decision:\n{log}");
+    let line = &lines[0];
+    assert_eq!(line["decision_id"], decision["decision_id"]);
+    assert_eq!(line["team"], "payments");
+    assert_eq!(line["service"], "api");
+    assert_eq!(line["environment"], "production");
+    assert_eq!(line["allowed"], false);
+    assert!(line["reasons"].as_str().is_some_and(|r| r.contains("window_active")), "{line}");
+    assert_eq!(line["span"]["request_id"], "pipeline-77", "{line}");
+}

@@ -1,0 +1,265 @@
+//! The dashboard in a real headless Chromium, driven over WebDriver
+//! (chromedriver): teams with their text labels, an active freeze, windows
+//! on the timeline; a screenshot is saved under target/.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use chrono::Utc;
+use helpers::{ADMIN, auth_config, spawn_app};
+use serde_json::{Value, json};
+
+struct Driver {
+    child: Child,
+    url: String,
+    client: reqwest::Client,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    async fn start() -> Driver {
+        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        assert!(
+            std::path::Path::new(&chromedriver).exists() && std::path::Path::new(&chromium).exists(),
+            "needs Debian's chromium and chromium-driver (.ci/run installs them)"
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let child = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let url = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let ready = client.get(format!("{url}/status")).send().await.ok();
+            if let Some(r) = ready
+                && r.json::<Value>().await.is_ok_and(|v| v["value"]["ready"] == true)
+            {
+                break;
+            }
+            assert!(Instant::now() < deadline, "chromedriver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().expect("profile dir");
+        let args = [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1300,1800",
+            &format!("--user-data-dir={}", profile.path().display()),
+        ];
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": chromium, "args": args}
+        }}});
+        let r: Value = client
+            .post(format!("{url}/session"))
+            .json(&caps)
+            .send()
+            .await
+            .expect("session")
+            .json()
+            .await
+            .expect("json");
+        let session = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_string();
+        Driver { child, url, client, session, _profile: profile }
+    }
+
+    async fn cmd(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut r = self.client.request(method, format!("{}/session/{}{path}", self.url, self.session));
+        if let Some(b) = body {
+            r = r.json(&b);
+        }
+        let v: Value = r.send().await.expect("webdriver").json().await.expect("json");
+        v["value"].clone()
+    }
+
+    async fn open(&self, url: &str) {
+        self.cmd(reqwest::Method::POST, "/url", Some(json!({"url": url}))).await;
+    }
+
+    /// Element ids for a CSS selector.
+    async fn all(&self, css: &str) -> Vec<String> {
+        let v =
+            self.cmd(reqwest::Method::POST, "/elements", Some(json!({"using": "css selector", "value": css}))).await;
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.as_object()?.values().next()?.as_str().map(String::from))
+            .collect()
+    }
+
+    async fn text(&self, element: &str) -> String {
+        self.cmd(reqwest::Method::GET, &format!("/element/{element}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    async fn attribute(&self, element: &str, name: &str) -> String {
+        self.cmd(reqwest::Method::GET, &format!("/element/{element}/attribute/{name}"), None)
+            .await
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    async fn screenshot(&self) -> Vec<u8> {
+        let v = self.cmd(reqwest::Method::GET, "/screenshot", None).await;
+        base64::engine::general_purpose::STANDARD.decode(v.as_str().expect("base64 PNG")).expect("PNG")
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_teams_an_active_freeze_and_the_timeline() {
+    let now = Utc::now();
+    let config = format!(
+        r#"{}
+[policy.environments.production]
+red = "deny"
+
+[[windows]]
+id = "incident-freeze"
+reason = "Database failover in progress"
+start = "{}"
+end = "{}"
+environments = ["production"]
+
+[[windows]]
+id = "nightly-batch"
+cron = "0 2 * * *"
+duration = "2h"
+environments = ["production"]
+
+[[teams]]
+name = "payments"
+status = "yellow"
+plan = "https://tracker.example/PAY-12"
+plan_due = "2099-12-31"
+
+[[teams]]
+name = "identity"
+status = "red"
+
+[[teams]]
+name = "search"
+status = "green"
+"#,
+        auth_config(),
+        (now - chrono::Duration::hours(1)).to_rfc3339(),
+        (now + chrono::Duration::hours(5)).to_rfc3339(),
+    );
+    let app = spawn_app(&config).await;
+    let body = json!({"team": "identity", "environment": "production", "reason": "Hotfix for login outage INC-99"});
+    let (status, _) = app.call(reqwest::Method::POST, "/overrides", Some(ADMIN), Some(&body)).await;
+    assert_eq!(status, 201);
+    app.get_json("/can-deploy?team=search&environment=production").await;
+
+    let driver = Driver::start().await;
+    driver.open(&format!("{}/", app.address)).await;
+
+    // Every team, each with its colour's word, not colour alone.
+    let mut seen = Vec::new();
+    for team in driver.all("#teams li.team").await {
+        let name = driver.attribute(&team, "data-team").await;
+        let text = driver.text(&team).await;
+        seen.push((name, text));
+    }
+    seen.sort();
+    let want = [("identity", "RED"), ("payments", "YELLOW"), ("search", "GREEN")];
+    assert_eq!(seen.len(), want.len(), "{seen:?}");
+    for ((name, text), (want_name, label)) in seen.iter().zip(want) {
+        assert_eq!(name, want_name);
+        assert!(text.contains(label) && text.contains(want_name), "{name}: {text}");
+    }
+
+    // The active freeze, with until when.
+    let frozen =
+        driver.all("#frozen [data-environment=\"production\"] li.freeze[data-window=\"incident-freeze\"]").await;
+    assert_eq!(frozen.len(), 1, "the active freeze is listed");
+    let text = driver.text(&frozen[0]).await;
+    assert!(
+        text.contains("FROZEN") && text.contains("Database failover in progress") && text.contains("until"),
+        "{text}"
+    );
+
+    // Both windows on the production timeline, as bars, with a marker for now.
+    for id in ["incident-freeze", "nightly-batch"] {
+        let bars =
+            driver.all(&format!("#timeline [data-environment=\"production\"] g.lane[data-window=\"{id}\"] rect")).await;
+        assert!(!bars.is_empty(), "{id} has no bar on the timeline");
+    }
+    assert!(!driver.all("#timeline svg line.now").await.is_empty(), "a marker for now");
+
+    // The override and the decision.
+    let overrides = driver.all("#overrides tr[data-override]").await;
+    assert_eq!(overrides.len(), 1);
+    assert!(driver.text(&overrides[0]).await.contains("Hotfix for login outage INC-99"));
+    let decisions = driver.all("#decisions tbody tr").await;
+    assert_eq!(decisions.len(), 1);
+
+    let png = driver.screenshot().await;
+    assert!(png.starts_with(b"\x89PNG"), "a PNG");
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
+    std::fs::write(&path, png).expect("save the screenshot");
+    eprintln!("screenshot: {}", path.display());
+}
+
+#[tokio::test]
+async fn the_dashboard_stays_readable_with_200_teams_and_500_windows() {
+    let mut config = String::new();
+    for i in 0..500 {
+        config.push_str(&format!(
+            "[[windows]]\nid = \"w{i}\"\ncron = \"{} {} * * *\"\nduration = \"{}m\"\nenvironments = [\"{}\"]\nteams = [\"team-{}\"]\n",
+            i % 60,
+            i % 24,
+            30 + i % 90,
+            ["production", "staging", "qa"][i % 3],
+            i % 200
+        ));
+    }
+    for i in 0..200 {
+        config.push_str(&format!("[[teams]]\nname = \"team-{i}\"\nstatus = \"{}\"\n", ["green", "red"][i % 2]));
+    }
+    let app = spawn_app(&config).await;
+    let r = app.get("/").await;
+    assert_eq!(r.status(), 200);
+    let html = r.text().await.expect("html");
+    assert!(html.len() < 3_000_000, "{} bytes", html.len());
+
+    let driver = Driver::start().await;
+    driver.open(&format!("{}/", app.address)).await;
+    assert_eq!(driver.all("#teams li.team").await.len(), 200);
+    // Each environment shows a bounded number of lanes; the rest fold away
+    // under "N more windows" instead of a page thousands of pixels tall.
+    let visible = driver.all("#timeline .lane-group > svg g.lane").await;
+    assert!(visible.len() <= 3 * 25, "{} lanes shown unfolded", visible.len());
+    let folded = driver.all("#timeline details summary").await;
+    assert_eq!(folded.len(), 3);
+    assert!(driver.text(&folded[0]).await.contains("more windows"));
+    let png = driver.screenshot().await;
+    std::fs::write(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-large.png"), png).expect("save");
+}
