@@ -41,11 +41,13 @@ enum Command {
         config: PathBuf,
     },
     /// Lift the gate in an emergency: a time-limited, audited override.
-    /// The token comes from DEPLOY_GATE_TOKEN.
     Override {
         /// The gate's base URL.
         #[arg(long, env = "DEPLOY_GATE_URL")]
         url: String,
+        /// A token (better given as DEPLOY_GATE_TOKEN than on the command line).
+        #[arg(long, env = "DEPLOY_GATE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
         #[arg(long)]
         team: String,
         /// Only this service (default: every service of the team).
@@ -68,6 +70,9 @@ enum Command {
         /// The gate's base URL.
         #[arg(long, env = "DEPLOY_GATE_URL")]
         url: String,
+        /// A token (better given as DEPLOY_GATE_TOKEN than on the command line).
+        #[arg(long, env = "DEPLOY_GATE_TOKEN", hide_env_values = true)]
+        token: Option<String>,
         #[arg(long)]
         team: String,
         #[arg(long)]
@@ -136,20 +141,12 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve { config, listen } => serve::run(&config, listen),
         Command::Validate { config } => validate::run(&config),
-        Command::Override { url, team, service, environment, reason, ticket, ttl } => {
-            override_::run(override_::Request {
-                url,
-                token: std::env::var("DEPLOY_GATE_TOKEN").ok(),
-                team,
-                service,
-                environment,
-                reason,
-                ticket,
-                ttl,
-            })
+        Command::Override { url, token, team, service, environment, reason, ticket, ttl } => {
+            override_::run(override_::Request { url, token, team, service, environment, reason, ticket, ttl })
         }
         Command::Check {
             url,
+            token,
             team,
             service,
             environment,
@@ -163,7 +160,7 @@ pub fn run(cli: Cli) -> ExitCode {
             commit,
         } => check::run(check::Check {
             url,
-            token: std::env::var("DEPLOY_GATE_TOKEN").ok(),
+            token,
             team,
             service,
             environment,
