@@ -12,25 +12,42 @@ use serde_json::{Value, json};
 use super::ci;
 use crate::client::{AskError, Gate, error_message};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What to do when the gate cannot be asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OnError {
+    /// Fail (exit 2).
     Deny,
+    /// Go on (exit 0), with a loud warning.
     Allow,
 }
 
+#[derive(Debug, clap::Args)]
 pub struct Check {
-    pub url: String,
-    pub token: Option<String>,
-    pub team: String,
-    pub service: Option<String>,
-    pub environment: String,
+    #[command(flatten)]
+    pub target: super::Target,
+    /// How long the deploy takes, e.g. 20m: also denied if a freeze starts meanwhile.
+    #[arg(long)]
     pub expected_duration: Option<String>,
+    /// While denied, wait up to this long (e.g. 30m) for the next allowed time, then ask again.
+    #[arg(long, value_parser = super::parse_wait)]
     pub wait: Option<Duration>,
+    /// When the gate cannot be asked: deny (exit 2) or allow (exit 0, with a warning).
+    #[arg(long, value_enum, default_value = "deny")]
     pub on_error: OnError,
+    /// Print the decision as JSON.
+    #[arg(long)]
     pub json: bool,
+    /// Give up on one request after this long.
+    #[arg(long, value_parser = super::parse_wait, default_value = "10s")]
     pub timeout: Duration,
+    /// Who deploys (default: from the CI system's variables).
+    #[arg(long)]
     pub actor: Option<String>,
+    /// The pipeline's URL (default: from the CI system's variables).
+    #[arg(long)]
     pub pipeline_url: Option<String>,
+    /// The commit deployed (default: from the CI system's variables).
+    #[arg(long)]
     pub commit: Option<String>,
 }
 
@@ -69,15 +86,16 @@ fn could_not_ask(c: &Check, why: &str) -> ExitCode {
 async fn check(c: Check) -> ExitCode {
     let who = ci::detect(|k| std::env::var(k).ok());
     let body = json!({
-        "team": c.team,
-        "service": c.service,
-        "environment": c.environment,
+        "team": c.target.team,
+        "service": c.target.service,
+        "environment": c.target.environment,
         "expected_duration": c.expected_duration,
         "actor": c.actor.clone().or(who.actor),
         "pipeline_url": c.pipeline_url.clone().or(who.pipeline_url),
         "commit": c.commit.clone().or(who.commit),
     });
-    let gate = match Gate::new(&c.url, c.token.clone(), Duration::from_secs(5).min(c.timeout), c.timeout) {
+    let gate = match Gate::new(&c.target.url, c.target.token.clone(), Duration::from_secs(5).min(c.timeout), c.timeout)
+    {
         Ok(g) => g,
         Err(e) => return could_not_ask(&c, &e.to_string()),
     };
@@ -174,9 +192,10 @@ fn report(c: &Check, d: &Value) {
 }
 
 fn target(c: &Check) -> String {
-    match &c.service {
-        Some(s) => format!("{}/{s} in {}", c.team, c.environment),
-        None => format!("{} in {}", c.team, c.environment),
+    let t = &c.target;
+    match &t.service {
+        Some(s) => format!("{}/{s} in {}", t.team, t.environment),
+        None => format!("{} in {}", t.team, t.environment),
     }
 }
 

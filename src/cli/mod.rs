@@ -41,69 +41,9 @@ enum Command {
         config: PathBuf,
     },
     /// Lift the gate in an emergency: a time-limited, audited override.
-    Override {
-        /// The gate's base URL.
-        #[arg(long, env = "DEPLOY_GATE_URL")]
-        url: String,
-        /// A token (better given as DEPLOY_GATE_TOKEN than on the command line).
-        #[arg(long, env = "DEPLOY_GATE_TOKEN", hide_env_values = true)]
-        token: Option<String>,
-        #[arg(long)]
-        team: String,
-        /// Only this service (default: every service of the team).
-        #[arg(long)]
-        service: Option<String>,
-        #[arg(long)]
-        environment: String,
-        /// Why, in words others can act on later (e.g. "Hotfix for outage INC-4211").
-        #[arg(long)]
-        reason: String,
-        /// An incident or change ticket.
-        #[arg(long)]
-        ticket: Option<String>,
-        /// How long, e.g. 30m or 2h (default 1h, at most [auth] max_override_ttl).
-        #[arg(long)]
-        ttl: Option<String>,
-    },
+    Override(override_::Request),
     /// Ask the gate before a deploy: exit 0 allowed, 1 denied, 2 could not ask.
-    Check {
-        /// The gate's base URL.
-        #[arg(long, env = "DEPLOY_GATE_URL")]
-        url: String,
-        /// A token (better given as DEPLOY_GATE_TOKEN than on the command line).
-        #[arg(long, env = "DEPLOY_GATE_TOKEN", hide_env_values = true)]
-        token: Option<String>,
-        #[arg(long)]
-        team: String,
-        #[arg(long)]
-        service: Option<String>,
-        #[arg(long)]
-        environment: String,
-        /// How long the deploy takes, e.g. 20m: also denied if a freeze starts meanwhile.
-        #[arg(long)]
-        expected_duration: Option<String>,
-        /// While denied, wait up to this long (e.g. 30m) for the next allowed time, then ask again.
-        #[arg(long, value_parser = parse_wait)]
-        wait: Option<std::time::Duration>,
-        /// What to do when the gate cannot be asked: deny (exit 2) or allow (exit 0, with a warning).
-        #[arg(long, value_parser = ["deny", "allow"], default_value = "deny")]
-        on_error: String,
-        /// Print the decision as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Give up on one request after this long.
-        #[arg(long, value_parser = parse_wait, default_value = "10s")]
-        timeout: std::time::Duration,
-        /// Who deploys (default: from the CI system's variables).
-        #[arg(long)]
-        actor: Option<String>,
-        /// The pipeline's URL (default: from the CI system's variables).
-        #[arg(long)]
-        pipeline_url: Option<String>,
-        /// The commit deployed (default: from the CI system's variables).
-        #[arg(long)]
-        commit: Option<String>,
-    },
+    Check(check::Check),
     /// Exit 0 when the gate at URL is ready (for container health checks).
     Health {
         /// Default: 127.0.0.1 on the port of DEPLOY_GATE_SERVER__LISTEN, else 8080.
@@ -141,44 +81,32 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Serve { config, listen } => serve::run(&config, listen),
         Command::Validate { config } => validate::run(&config),
-        Command::Override { url, token, team, service, environment, reason, ticket, ttl } => {
-            override_::run(override_::Request { url, token, team, service, environment, reason, ticket, ttl })
-        }
-        Command::Check {
-            url,
-            token,
-            team,
-            service,
-            environment,
-            expected_duration,
-            wait,
-            on_error,
-            json,
-            timeout,
-            actor,
-            pipeline_url,
-            commit,
-        } => check::run(check::Check {
-            url,
-            token,
-            team,
-            service,
-            environment,
-            expected_duration,
-            wait,
-            on_error: if on_error == "allow" { check::OnError::Allow } else { check::OnError::Deny },
-            json,
-            timeout,
-            actor,
-            pipeline_url,
-            commit,
-        }),
+        Command::Override(request) => override_::run(request),
+        Command::Check(check) => check::run(check),
         Command::Health { url } => health::run(url),
         Command::Token { command: TokenCommand::New { name, role, teams, environments } } => {
             let role = crate::config::Role::parse(&role).unwrap_or(crate::config::Role::Read);
             token::new(&name, role, &teams, &environments)
         }
     }
+}
+
+/// Which gate to ask, with what token, about which deploy.
+#[derive(Debug, clap::Args)]
+pub struct Target {
+    /// The gate's base URL.
+    #[arg(long, env = "DEPLOY_GATE_URL")]
+    pub url: String,
+    /// A token (better given as DEPLOY_GATE_TOKEN than on the command line).
+    #[arg(long, env = "DEPLOY_GATE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    #[arg(long)]
+    pub team: String,
+    /// The service (default: the team's whole surface).
+    #[arg(long)]
+    pub service: Option<String>,
+    #[arg(long)]
+    pub environment: String,
 }
 
 /// A duration such as 90s, 10m or 1h; a bare number is seconds.

@@ -7,26 +7,31 @@ use serde_json::json;
 
 use crate::client::{Gate, error_message};
 
+#[derive(Debug, clap::Args)]
 pub struct Request {
-    pub url: String,
-    pub token: Option<String>,
-    pub team: String,
-    pub service: Option<String>,
-    pub environment: String,
+    #[command(flatten)]
+    pub target: super::Target,
+    /// Why, in words others can act on later (e.g. "Hotfix for outage INC-4211").
+    #[arg(long)]
     pub reason: String,
+    /// An incident or change ticket.
+    #[arg(long)]
     pub ticket: Option<String>,
+    /// How long, e.g. 30m or 2h (default 1h, at most [auth] max_override_ttl).
+    #[arg(long)]
     pub ttl: Option<String>,
 }
 
 /// Exit 0 when the override is in force, 1 when the gate refused it, 2 when
 /// the gate could not be asked.
 pub fn run(r: Request) -> ExitCode {
-    if r.token.as_deref().is_none_or(str::is_empty) {
+    let t = &r.target;
+    if t.token.as_deref().is_none_or(str::is_empty) {
         eprintln!("deploy-gate: set DEPLOY_GATE_TOKEN to a token with the override (or admin) role");
         return ExitCode::from(2);
     }
     let body = json!({
-        "team": r.team, "service": r.service, "environment": r.environment,
+        "team": t.team, "service": t.service, "environment": t.environment,
         "reason": r.reason, "ticket": r.ticket, "ttl": r.ttl,
     });
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -37,7 +42,7 @@ pub fn run(r: Request) -> ExitCode {
         }
     };
     let answer = runtime.block_on(async {
-        let gate = Gate::new(&r.url, r.token.clone(), Duration::from_secs(5), Duration::from_secs(15))?;
+        let gate = Gate::new(&t.url, t.token.clone(), Duration::from_secs(5), Duration::from_secs(15))?;
         gate.send(reqwest::Method::POST, "/overrides", Some(&body)).await
     });
     match answer {
@@ -52,7 +57,7 @@ pub fn run(r: Request) -> ExitCode {
             );
             println!(
                 "Revoke it early with: curl -X DELETE -H 'Authorization: Bearer ...' {}/overrides/{}",
-                r.url.trim_end_matches('/'),
+                t.url.trim_end_matches('/'),
                 o["id"].as_str().unwrap_or("?")
             );
             ExitCode::SUCCESS

@@ -141,6 +141,18 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// `timezone`: an IANA name, UTC when absent.
+    pub fn zone(&mut self) -> Option<crate::schedule::Zone> {
+        let name = self.string("timezone").unwrap_or("UTC");
+        match crate::schedule::Zone::parse(name) {
+            Ok(z) => Some(z),
+            Err(e) => {
+                self.problem("timezone", "unknown_timezone", e.to_string());
+                None
+            }
+        }
+    }
+
     /// A string, or a TOML date/time literal given as text.
     pub fn time_text(&mut self, key: &str) -> Option<String> {
         match self.table.get(key)? {

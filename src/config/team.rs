@@ -5,7 +5,6 @@ use toml::Table;
 
 use super::fields::{Fields, Problem};
 use crate::policy::{Name, Source, Status, Team, TeamSpec};
-use crate::schedule::Zone;
 
 const TEAM_KEYS: &[&str] = &["name", "status", "plan", "plan_due", "timezone"];
 
@@ -31,14 +30,7 @@ pub fn team_from_table(table: &Table, file: Option<&str>, index: usize, source: 
     });
     let plan = f.string("plan").map(str::to_string);
     let plan_due = plan_due(&mut f);
-    let timezone = f.string("timezone").unwrap_or("UTC");
-    let zone = match Zone::parse(timezone) {
-        Ok(z) => Some(z),
-        Err(e) => {
-            f.problem("timezone", "unknown_timezone", e.to_string());
-            None
-        }
-    };
+    let zone = f.zone();
     if status == Some(Status::Yellow) {
         if plan.as_deref().is_none_or(|p| p.trim().is_empty()) {
             f.problem(

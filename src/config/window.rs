@@ -59,14 +59,7 @@ pub fn window_from_table(
         }
     };
     let reason = f.string("reason").map(str::to_string);
-    let timezone = f.string("timezone").unwrap_or("UTC");
-    let zone = match Zone::parse(timezone) {
-        Ok(z) => Some(z),
-        Err(e) => {
-            f.problem("timezone", "unknown_timezone", e.to_string());
-            None
-        }
-    };
+    let zone = f.zone();
 
     let cron_text = f.string("cron");
     let duration_text = f.string("duration");

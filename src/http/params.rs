@@ -71,3 +71,34 @@ pub fn limit(value: Option<&str>, default: i64, max: i64) -> Result<i64, ApiErro
         },
     }
 }
+
+/// A JSON body that names what it defines by `key` (a window's `id`, a
+/// team's `name`) where the path names it too: absent takes the path's
+/// value; a different one is refused.
+pub fn body_keyed(
+    mut body: serde_json::Value,
+    key: &str,
+    from_path: &str,
+    example: &str,
+) -> Result<serde_json::Value, ApiError> {
+    use serde_json::Value;
+    let Some(map) = body.as_object_mut() else {
+        return Err(ApiError::bad("invalid_json", "body", format!("the body must be a JSON object such as {example}")));
+    };
+    match map.get(key) {
+        None | Some(Value::Null) => {
+            map.insert(key.into(), Value::String(from_path.to_string()));
+        }
+        Some(Value::String(given)) if given == from_path => {}
+        Some(_) => {
+            return Err(ApiError::Invalid(vec![crate::config::Problem::new(
+                None,
+                "",
+                key,
+                "invalid_value",
+                format!("does not match the {key} in the path, `{from_path}`"),
+            )]));
+        }
+    }
+    Ok(body)
+}

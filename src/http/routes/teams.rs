@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use serde_json::Value;
 
-use crate::config::Problem;
 use crate::http::auth::Admin;
 use crate::http::error::ApiError;
 use crate::http::openapi::ErrorBody;
+use crate::http::params;
 use crate::http::state::{AppState, team_from_json};
 #[allow(unused_imports)]
 use crate::policy::TeamSpec;
@@ -81,29 +81,7 @@ pub async fn put(
             message: format!("team `{name}` comes from a config file; change it there (in git), not through the API"),
         });
     }
-    let mut body = body.into_inner();
-    let Some(map) = body.as_object_mut() else {
-        return Err(ApiError::bad(
-            "invalid_json",
-            "body",
-            "the body must be a JSON object such as {\"status\": \"green\"}",
-        ));
-    };
-    match map.get("name") {
-        None | Some(Value::Null) => {
-            map.insert("name".into(), Value::String(name.to_string()));
-        }
-        Some(Value::String(given)) if *given == *name => {}
-        Some(_) => {
-            return Err(ApiError::Invalid(vec![Problem::new(
-                None,
-                "",
-                "name",
-                "invalid_value",
-                format!("does not match the name in the path, `{name}`"),
-            )]));
-        }
-    }
+    let body = params::body_keyed(body.into_inner(), "name", &name, "{\"status\": \"green\"}")?;
     let team = team_from_json(&body).map_err(ApiError::Invalid)?;
     let spec = serde_json::to_value(&team.spec).map_err(anyhow::Error::from)?;
     let now = Utc::now();

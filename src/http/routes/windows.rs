@@ -84,29 +84,6 @@ fn defined_in_config(id: &str) -> ApiError {
     }
 }
 
-/// The body as a window definition, with the id from the path when the body has none.
-fn body_with_id(mut body: Value, id: &str) -> Result<Value, ApiError> {
-    let Some(map) = body.as_object_mut() else {
-        return Err(ApiError::bad("invalid_json", "body", "the body must be a JSON object describing a window"));
-    };
-    match map.get("id") {
-        None | Some(Value::Null) => {
-            map.insert("id".into(), Value::String(id.to_string()));
-        }
-        Some(Value::String(given)) if given == id => {}
-        Some(_) => {
-            return Err(ApiError::Invalid(vec![Problem::new(
-                None,
-                "",
-                "id",
-                "invalid_value",
-                format!("does not match the id in the path, `{id}`"),
-            )]));
-        }
-    }
-    Ok(body)
-}
-
 /// Compile and store a window definition; answers the stored view and
 /// whether it replaced one.
 async fn save(state: &AppState, admin: &Admin, body: &Value) -> Result<(Arc<Window>, bool), ApiError> {
@@ -176,7 +153,7 @@ pub async fn replace(
     if state.config_defines_window(&id) {
         return Err(defined_in_config(&id));
     }
-    let body = body_with_id(body.into_inner(), &id)?;
+    let body = params::body_keyed(body.into_inner(), "id", &id, "{\"cron\": \"0 17 * * FRI\", \"duration\": \"63h\"}")?;
     let (w, replaced) = save(&state, &admin, &body).await?;
     let view = WindowView::at(&w, Utc::now());
     Ok(if replaced { HttpResponse::Ok().json(view) } else { HttpResponse::Created().json(view) })
