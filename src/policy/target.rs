@@ -17,7 +17,8 @@ impl Name {
             return Err(format!("{what} is empty; give a name such as `payments`"));
         }
         if text.len() > 64 {
-            return Err(format!("{what} `{}...` is longer than 64 characters", &text[..16.min(text.len())]));
+            let start: String = text.chars().take(16).collect();
+            return Err(format!("{what} `{start}...` is longer than 64 characters"));
         }
         let mut chars = text.chars();
         let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
@@ -70,7 +71,7 @@ mod tests {
         for ok in ["payments", "eu-prod", "svc_1", "a.b", "X9"] {
             assert!(Name::parse("team", ok).is_ok(), "{ok}");
         }
-        for bad in ["", "-lead", "pay ments", "a/b", "prod;rm", "é", &"x".repeat(65)] {
+        for bad in ["", "-lead", "pay ments", "a/b", "prod;rm", "é", &"x".repeat(65), &"é".repeat(40)] {
             assert!(Name::parse("team", bad).is_err(), "{bad}");
         }
     }
