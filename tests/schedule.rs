@@ -97,6 +97,8 @@ fn cron_dialect_fields_lists_ranges_steps_names_and_macros() {
         ("@daily", "2026-11-26T10:00:00Z", &["2026-11-27T00:00:00Z"]),
         ("@midnight", "2026-11-26T10:00:00Z", &["2026-11-27T00:00:00Z"]),
         ("@hourly", "2026-11-26T10:00:00Z", &["2026-11-26T11:00:00Z"]),
+        // A step past the range takes the first value only (and must not overflow).
+        ("1-5/4294967295 * * * *", "2026-11-26T10:00:00Z", &["2026-11-26T10:01:00Z", "2026-11-26T11:01:00Z"]),
         ("@HOURLY", "2026-11-26T10:00:00Z", &["2026-11-26T11:00:00Z"]),
     ];
     for (expr, from, want) in cases {

@@ -210,7 +210,7 @@ fn parse_item(item: &str, spec: &FieldSpec) -> Result<u64, CronError> {
     let mut v = low;
     while v <= high {
         bits |= 1 << v;
-        v += step;
+        v = v.saturating_add(step);
     }
     Ok(bits)
 }

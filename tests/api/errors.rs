@@ -161,6 +161,25 @@ async fn bad_input_gets_a_4xx_in_the_error_shape_never_a_5xx() {
 }
 
 #[tokio::test]
+async fn extreme_but_valid_input_gets_an_answer_not_a_crash() {
+    let app = spawn_app(CONFIG).await;
+    let long_multibyte = "%C3%A9".repeat(40);
+    let (status, e) = app.get_json(&format!("/can-deploy?team={long_multibyte}&environment=production")).await;
+    assert_eq!((status, error_code(&e).as_str()), (400, "invalid_parameter"));
+    for at in ["0001-01-01T00:00:00Z", "1969-12-31T23:59:59Z", "2099-12-31T23:00:00Z", "9999-12-31T23:59:59Z"] {
+        for path in [
+            format!("/can-deploy?team=search&environment=production&expected_duration=7d&at={at}"),
+            format!("/windows/friday-evening?at={at}"),
+            format!("/windows?at={at}"),
+            format!("/calendar?from={at}"),
+        ] {
+            let (status, body) = app.get_json(&path).await;
+            assert!(status < 500, "{path}: {status} {body}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn messages_say_what_to_fix() {
     let app = spawn_app(CONFIG).await;
     let (_, json) = app.get_json("/can-deploy?environment=production").await;
