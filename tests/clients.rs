@@ -95,7 +95,7 @@ async fn allowed_exits_0_and_denied_exits_1_with_every_reason() {
 #[tokio::test]
 async fn wait_rides_out_a_freeze_that_ends_soon() {
     for client in BOTH {
-        let ends = Utc::now() + chrono::Duration::seconds(3);
+        let ends = Utc::now() + chrono::Duration::seconds(5);
         let app = spawn_app(&config(ends)).await;
         let r =
             run(client, &app.address, &["--team", "frozen", "--environment", "production", "--wait", "30s"], &[]).await;
