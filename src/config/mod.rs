@@ -242,13 +242,23 @@ fn settings_from(
             continue;
         };
         let (table, key) = (table.to_ascii_lowercase(), key.to_ascii_lowercase());
-        if !["server", "store", "auth"].contains(&table.as_str()) {
+        let Some(known) = settings::env_keys(&table) else {
             problems.push(Problem::new(
                 Some("environment"),
                 var,
                 "",
                 "unknown_field",
                 "only [server], [store] and [auth] settings can come from the environment",
+            ));
+            continue;
+        };
+        if !known.contains(&key.as_str()) {
+            problems.push(Problem::new(
+                Some("environment"),
+                var,
+                "",
+                "unknown_field",
+                format!("[{table}] has no setting `{key}`; known ones are {}", known.join(", ")),
             ));
             continue;
         }
@@ -260,39 +270,15 @@ fn settings_from(
         from_env.entry(table).or_default().insert(key, v);
     }
 
-    // Each table is checked in the file it came from; defaults fill the gaps
-    // and are not reported against the file.
-    let mut read = |name: &str| -> (Table, Option<String>) {
+    // Defaults, then the file's table (checked against that file), then the environment.
+    let read = |name: &str| -> (Table, Option<String>) {
         let mut merged = base(name);
         let file = found.get(name).map(|(f, t)| {
-            for (k, v) in t.iter() {
-                merged.insert(k.clone(), v.clone());
-            }
+            merged.extend(t.iter().map(|(k, v)| (k.clone(), v.clone())));
             f.to_string()
         });
-        let mut env_keys = Table::new();
         if let Some(t) = from_env.get(name) {
-            for (k, v) in t {
-                merged.insert(k.clone(), v.clone());
-                env_keys.insert(k.clone(), v.clone());
-            }
-        }
-        // Unknown keys from the environment are reported separately.
-        let loc = Located { table: &env_keys, file: Some("environment") };
-        let known: &[&str] = match name {
-            "server" => &["listen", "log_format"],
-            "store" => &["url"],
-            _ => &["decisions_need_token", "max_override_ttl"],
-        };
-        for k in loc.table.keys().filter(|k| !known.contains(&k.as_str())) {
-            problems.push(Problem::new(
-                loc.file,
-                &format!("DEPLOY_GATE_{}__{}", name.to_ascii_uppercase(), k.to_ascii_uppercase()),
-                "",
-                "unknown_field",
-                format!("[{name}] has no setting `{k}`; known ones are {}", known.join(", ")),
-            ));
-            merged.remove(k);
+            merged.extend(t.iter().map(|(k, v)| (k.clone(), v.clone())));
         }
         (merged, file)
     };

@@ -11,6 +11,21 @@ use super::fields::{Fields, Problem};
 use super::window::parse_duration_text;
 use crate::policy::{Action, EnvironmentPolicy, Name, Selector};
 
+/// The keys of each settings table.
+pub const SERVER_KEYS: &[&str] = &["listen", "log_format"];
+pub const STORE_KEYS: &[&str] = &["url"];
+pub const AUTH_KEYS: &[&str] = &["decisions_need_token", "max_override_ttl", "tokens"];
+
+/// The keys an environment variable may set (a list of tables cannot).
+pub fn env_keys(table: &str) -> Option<&'static [&'static str]> {
+    match table {
+        "server" => Some(SERVER_KEYS),
+        "store" => Some(STORE_KEYS),
+        "auth" => Some(&AUTH_KEYS[..2]),
+        _ => None,
+    }
+}
+
 /// The built-in settings, documented; files and environment override them.
 pub const DEFAULTS: &str = include_str!("../config.default.toml");
 
@@ -76,7 +91,7 @@ pub struct Located<'a> {
 }
 
 pub fn server(loc: &Located) -> (Option<SocketAddr>, Option<LogFormat>, Vec<Problem>) {
-    let mut f = Fields::new(loc.table, loc.file, "server".into(), &["listen", "log_format"]);
+    let mut f = Fields::new(loc.table, loc.file, "server".into(), SERVER_KEYS);
     let listen = f.string("listen").and_then(|s| match s.parse::<SocketAddr>() {
         Ok(a) => Some(a),
         Err(_) => {
@@ -104,7 +119,7 @@ pub fn server(loc: &Located) -> (Option<SocketAddr>, Option<LogFormat>, Vec<Prob
 }
 
 pub fn store(loc: &Located) -> (Option<String>, Vec<Problem>) {
-    let mut f = Fields::new(loc.table, loc.file, "store".into(), &["url"]);
+    let mut f = Fields::new(loc.table, loc.file, "store".into(), STORE_KEYS);
     let url = f.string("url").and_then(|u| {
         let known = ["sqlite:", "postgres://", "postgresql://"];
         if known.iter().any(|k| u.starts_with(k)) {
@@ -128,8 +143,7 @@ pub struct Auth {
 }
 
 pub fn auth(loc: &Located) -> (Auth, Vec<Problem>) {
-    let mut f =
-        Fields::new(loc.table, loc.file, "auth".into(), &["decisions_need_token", "max_override_ttl", "tokens"]);
+    let mut f = Fields::new(loc.table, loc.file, "auth".into(), AUTH_KEYS);
     let decisions_need_token = f.boolean("decisions_need_token");
     let max_override_ttl = f.string("max_override_ttl").and_then(|s| match parse_duration_text(s) {
         Ok(d) => Some(d),

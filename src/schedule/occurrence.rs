@@ -95,15 +95,7 @@ impl Schedule {
     /// the chain of overlapping or touching occurrences through `t`. `None`
     /// inside the chain means "not before `limit`".
     pub fn active_until(&self, t: DateTime<Utc>, limit: DateTime<Utc>) -> Option<Option<DateTime<Utc>>> {
-        let first = self.containing(t)?;
-        let mut end = first.end;
-        while end <= limit {
-            match self.containing(end) {
-                Some(o) if o.end > end => end = o.end,
-                _ => return Some(Some(end)),
-            }
-        }
-        Some(None)
+        Cursor::new(self, None, limit).active_until(t)
     }
 
     fn end_of(&self, start: DateTime<Utc>) -> Option<DateTime<Utc>> {

@@ -72,6 +72,23 @@ pub enum Revoked {
     NotFound,
 }
 
+/// What the API can define, and where each is kept.
+#[derive(Clone, Copy)]
+enum Definition {
+    Window,
+    Team,
+}
+
+impl Definition {
+    /// Table, key column, and the name used in audit records.
+    fn table(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Definition::Window => ("windows", "id", "window"),
+            Definition::Team => ("teams", "name", "team"),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
@@ -186,7 +203,7 @@ impl Store {
         by: &str,
         at: DateTime<Utc>,
     ) -> anyhow::Result<Option<Value>> {
-        self.put("windows", "id", "window", id, spec, by, at, (None, None)).await
+        self.put(Definition::Window, id, spec, by, at).await
     }
 
     /// Create or replace a team, recording the change; answers the previous definition.
@@ -197,21 +214,18 @@ impl Store {
         by: &str,
         at: DateTime<Utc>,
     ) -> anyhow::Result<Option<Value>> {
-        self.put("teams", "name", "team", name, spec, by, at, (Some(name), None)).await
+        self.put(Definition::Team, name, spec, by, at).await
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn put(
         &self,
-        table: &str,
-        key_column: &str,
-        what: &str,
+        what: Definition,
         key: &str,
         spec: &Value,
         by: &str,
         at: DateTime<Utc>,
-        (team, environment): (Option<&str>, Option<&str>),
     ) -> anyhow::Result<Option<Value>> {
+        let (table, key_column, name) = what.table();
         let mut tx = self.pool.begin().await?;
         let before: Option<String> =
             sqlx::query_scalar(AssertSqlSafe(format!("SELECT spec FROM {table} WHERE {key_column} = $1")))
@@ -229,14 +243,14 @@ impl Store {
         .bind(by)
         .execute(&mut *tx)
         .await?;
-        let kind = format!("{what}.{}", if before.is_some() { "updated" } else { "created" });
+        let kind = format!("{name}.{}", if before.is_some() { "updated" } else { "created" });
         let entry = AuditEntry {
             kind,
             at,
             actor: Some(by.to_string()),
-            team: team.map(str::to_string),
-            environment: environment.map(str::to_string),
-            details: json!({ what: key, "before": before, "after": spec }),
+            team: matches!(what, Definition::Team).then(|| key.to_string()),
+            environment: None,
+            details: json!({ name: key, "before": before, "after": spec }),
         };
         insert_audit(&mut tx, &entry).await?;
         tx.commit().await?;
