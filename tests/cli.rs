@@ -179,3 +179,14 @@ fn a_toml_syntax_error_names_the_file_and_line() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("bad.toml: ") && stdout.contains("line 2"), "{stdout}");
 }
+
+#[test]
+fn team_names_are_unique_across_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("a.toml"), "[[teams]]\nname = \"payments\"\nstatus = \"green\"\n").expect("write");
+    std::fs::write(dir.path().join("b.toml"), "[[teams]]\nname = \"payments\"\nstatus = \"red\"\n").expect("write");
+    let out = deploy_gate().args(["validate", "--config"]).arg(dir.path()).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("b.toml: teams[payments].name: is already used by a team in"), "{stdout}");
+}

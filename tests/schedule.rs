@@ -388,6 +388,17 @@ fn containing_and_next_agree_with_the_listed_occurrences_through_dst_nights() {
 }
 
 #[test]
+fn end_cron_ends_at_the_first_instant_strictly_after_the_start() {
+    // Both fire at 09:00: an occurrence never ends where it starts, it runs
+    // to the next day's 09:00.
+    let w = window("id = \"w\"\ncron = \"0 9 * * *\"\nend_cron = \"0 9 * * *\"");
+    assert_eq!(
+        occurrences(&w, "2026-11-26T10:00:00Z", "2026-11-27T10:00:00Z"),
+        ["2026-11-26T09:00:00Z/2026-11-27T09:00:00Z", "2026-11-27T09:00:00Z/2026-11-28T09:00:00Z"]
+    );
+}
+
+#[test]
 fn repeated_hour_never_answers_a_time_before_now() {
     // 06:15Z is 01:15 EST, the second pass of 01:xx on 2026-11-01 in New York.
     let cron = CronExpr::parse("30 1 * * *").expect("cron");

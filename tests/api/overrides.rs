@@ -178,3 +178,27 @@ async fn an_override_needs_a_real_reason_and_a_bounded_ttl() {
         assert_eq!(e["error"]["field"], field, "{body}: {e}");
     }
 }
+
+#[tokio::test]
+async fn without_a_configured_maximum_an_override_lasts_at_most_4h() {
+    let config = config().replace("max_override_ttl = \"2h\"\n", "");
+    assert!(!config.contains("max_override_ttl"));
+    let app = spawn_app(&config).await;
+    let body = |ttl: &str| json!({"team": "payments", "environment": "production", "reason": "Hotfix for outage INC-1", "ttl": ttl});
+    let (status, e) = app.call(Method::POST, "/overrides", Some(ADMIN), Some(&body("4h1m"))).await;
+    assert_eq!((status, e["error"]["field"].as_str()), (422, Some("ttl")), "{e}");
+    let (status, o) = app.call(Method::POST, "/overrides", Some(ADMIN), Some(&body("4h"))).await;
+    assert_eq!(status, 201, "{o}");
+    // And without a ttl, one hour.
+    let (_, o) = app
+        .call(
+            Method::POST,
+            "/overrides",
+            Some(ADMIN),
+            Some(&json!({"team": "payments", "environment": "production", "reason": "Hotfix for outage INC-2"})),
+        )
+        .await;
+    let created: chrono::DateTime<Utc> = o["created_at"].as_str().expect("created_at").parse().expect("time");
+    let expires: chrono::DateTime<Utc> = o["expires_at"].as_str().expect("expires_at").parse().expect("time");
+    assert_eq!(expires - created, chrono::Duration::hours(1));
+}
