@@ -21,7 +21,8 @@ struct Histogram {
 
 #[derive(Default)]
 pub struct Metrics {
-    decisions: Mutex<HashMap<(&'static str, String), u64>>,
+    /// By environment: [allowed, denied].
+    decisions: Mutex<HashMap<String, [u64; 2]>>,
     reasons: Mutex<HashMap<(String, &'static str), u64>>,
     requests: Mutex<HashMap<(String, String), Histogram>>,
 }
@@ -38,12 +39,10 @@ fn label(v: &str) -> String {
 impl Metrics {
     /// Count one real decision and its reason codes.
     pub fn decision(&self, allowed: bool, environment: &str, codes: &[&'static str]) {
-        let result = if allowed { "allow" } else { "deny" };
         let mut decisions = lock(&self.decisions);
-        let known = decisions.keys().any(|(_, e)| e == environment);
-        let distinct = || decisions.keys().map(|(_, e)| e).collect::<std::collections::HashSet<_>>().len();
-        let env = if known || distinct() < MAX_ENVIRONMENTS { environment.to_string() } else { "other".to_string() };
-        *decisions.entry((result, env.clone())).or_default() += 1;
+        let own_label = decisions.contains_key(environment) || decisions.len() < MAX_ENVIRONMENTS;
+        let env = if own_label { environment.to_string() } else { "other".to_string() };
+        decisions.entry(env.clone()).or_default()[usize::from(!allowed)] += 1;
         drop(decisions);
         let mut reasons = lock(&self.reasons);
         for code in codes {
@@ -77,7 +76,11 @@ impl Metrics {
             "counter",
             "Real (not simulated) decisions, by result and environment.",
         );
-        let mut rows: Vec<_> = lock(&self.decisions).iter().map(|((r, e), n)| (r.to_string(), e.clone(), *n)).collect();
+        let mut rows: Vec<_> = lock(&self.decisions)
+            .iter()
+            .flat_map(|(e, [allow, deny])| [("allow", e.clone(), *allow), ("deny", e.clone(), *deny)])
+            .filter(|(_, _, n)| *n > 0)
+            .collect();
         rows.sort();
         for (result, env, n) in rows {
             let _ =
