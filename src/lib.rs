@@ -4,7 +4,10 @@
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod error;
+pub mod gate;
 pub mod http;
 pub mod policy;
 pub mod schedule;
 pub mod store;
+pub mod wire;

@@ -48,7 +48,7 @@ status = "green"
 fn allow_when_no_rule_gives_a_reason() {
     let d = ask(&rules(FRIDAY), "payments", "production", "2026-11-26T10:00:00Z");
     assert!(d.allowed);
-    assert_eq!(d.decision, "allow");
+    assert_eq!(d.decision, deploy_gate::policy::Verdict::Allow);
     assert!(d.reasons.is_empty() && d.warnings.is_empty());
     assert_eq!(d.next_allowed_at, Some(at("2026-11-26T10:00:00Z")));
 }

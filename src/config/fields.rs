@@ -5,6 +5,8 @@ use std::fmt;
 
 use toml::{Table, Value};
 
+use crate::error::ErrorCode;
+
 /// One thing wrong with a config file or an API body, located precisely.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -14,13 +16,13 @@ pub struct Problem {
     pub scope: String,
     /// The key to blame, e.g. `cron`; empty when the scope itself is to blame.
     pub key: String,
-    /// A stable machine code, e.g. `invalid_cron`.
-    pub code: &'static str,
+    /// A stable machine code from the catalogue, e.g. `invalid_cron`.
+    pub code: ErrorCode,
     pub message: String,
 }
 
 impl Problem {
-    pub fn new(file: Option<&str>, scope: &str, key: &str, code: &'static str, message: impl Into<String>) -> Problem {
+    pub fn new(file: Option<&str>, scope: &str, key: &str, code: ErrorCode, message: impl Into<String>) -> Problem {
         Problem {
             file: file.map(str::to_string),
             scope: scope.to_string(),
@@ -30,6 +32,11 @@ impl Problem {
         }
     }
 
+    /// A reload that could not even read the files.
+    pub fn reload_failed(cause: &str) -> Problem {
+        Problem::new(None, "", "", ErrorCode::Unreadable, format!("the reload failed: {cause}"))
+    }
+
     /// `windows[friday-evening].cron`, `windows[friday-evening]` or `cron`.
     pub fn field(&self) -> String {
         match (self.scope.is_empty(), self.key.is_empty()) {
@@ -37,6 +44,12 @@ impl Problem {
             (false, true) => self.scope.clone(),
             (false, false) => format!("{}.{}", self.scope, self.key),
         }
+    }
+
+    /// The field as an API body names it: the key in the body (`cron`), not
+    /// the config-file path (`windows[x].cron`).
+    pub fn api_field(&self) -> String {
+        if self.key.is_empty() { self.field() } else { self.key.clone() }
     }
 }
 
@@ -77,7 +90,7 @@ impl<'a> Fields<'a> {
         Fields { table, file, scope, known, problems: Vec::new() }
     }
 
-    pub fn problem(&mut self, key: &str, code: &'static str, message: impl Into<String>) {
+    pub fn problem(&mut self, key: &str, code: ErrorCode, message: impl Into<String>) {
         self.problems.push(Problem::new(self.file, &self.scope, key, code, message));
     }
 
@@ -86,7 +99,7 @@ impl<'a> Fields<'a> {
     }
 
     fn wrong_type(&mut self, key: &str, want: &str, got: &Value) {
-        self.problem(key, "invalid_type", format!("must be {want}, not {}", got.type_str()));
+        self.problem(key, ErrorCode::InvalidType, format!("must be {want}, not {}", got.type_str()));
     }
 
     pub fn string(&mut self, key: &str) -> Option<&'a str> {
@@ -101,12 +114,12 @@ impl<'a> Fields<'a> {
 
     pub fn required_string(&mut self, key: &str, example: &str) -> Option<&'a str> {
         if !self.has(key) {
-            self.problem(key, "missing_field", format!("is required, e.g. {key} = {example}"));
+            self.problem(key, ErrorCode::MissingField, format!("is required, e.g. {key} = {example}"));
             return None;
         }
         let s = self.string(key)?;
         if s.trim().is_empty() {
-            self.problem(key, "invalid_value", format!("is empty, e.g. {key} = {example}"));
+            self.problem(key, ErrorCode::InvalidValue, format!("is empty, e.g. {key} = {example}"));
             return None;
         }
         Some(s)
@@ -147,7 +160,7 @@ impl<'a> Fields<'a> {
         match crate::schedule::Zone::parse(name) {
             Ok(z) => Some(z),
             Err(e) => {
-                self.problem("timezone", "unknown_timezone", e.to_string());
+                self.problem("timezone", ErrorCode::UnknownTimezone, e.to_string());
                 None
             }
         }
@@ -173,7 +186,7 @@ impl<'a> Fields<'a> {
                 Some(k) => format!("unknown field; did you mean `{k}`?"),
                 None => format!("unknown field; known fields are {}", self.known.join(", ")),
             };
-            self.problem(&key, "unknown_field", message);
+            self.problem(&key, ErrorCode::UnknownField, message);
         }
         self.problems
     }

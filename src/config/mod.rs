@@ -2,6 +2,7 @@
 //! is collected, so `validate` and a refused `serve` name all of them.
 
 mod fields;
+mod json;
 mod settings;
 mod team;
 mod window;
@@ -13,10 +14,12 @@ use std::sync::Arc;
 use toml::{Table, Value};
 
 pub use fields::{Problem, did_you_mean};
+pub use json::{table_from_json, team_from_json, window_from_json};
 pub use settings::{DEFAULTS, LogFormat, Role, Settings, TokenSpec, hex, hex32, token_digest};
 pub use team::team_from_table;
 pub use window::{check_id, parse_duration_text, parse_time_text, window_from_table};
 
+use crate::error::ErrorCode;
 use crate::policy::{Rules, Source, Team, Window};
 use settings::Located;
 
@@ -45,12 +48,13 @@ impl Config {
 pub fn config_files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
     let shown = path.display().to_string();
     let meta = std::fs::metadata(path)
-        .map_err(|e| Problem::new(Some(&shown), "", "", "unreadable", format!("cannot read config: {e}")))?;
+        .map_err(|e| Problem::new(Some(&shown), "", "", ErrorCode::Unreadable, format!("cannot read config: {e}")))?;
     if !meta.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(path)
-        .map_err(|e| Problem::new(Some(&shown), "", "", "unreadable", format!("cannot list config directory: {e}")))?;
+    let entries = std::fs::read_dir(path).map_err(|e| {
+        Problem::new(Some(&shown), "", "", ErrorCode::Unreadable, format!("cannot list config directory: {e}"))
+    })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
@@ -58,7 +62,7 @@ pub fn config_files(path: &Path) -> Result<Vec<PathBuf>, Problem> {
         .collect();
     files.sort();
     if files.is_empty() {
-        return Err(Problem::new(Some(&shown), "", "", "unreadable", "holds no *.toml files"));
+        return Err(Problem::new(Some(&shown), "", "", ErrorCode::Unreadable, "holds no *.toml files"));
     }
     Ok(files)
 }
@@ -73,7 +77,9 @@ pub fn load(path: &Path, env: &[(String, String)]) -> Result<Config, Vec<Problem
         let shown = file.display().to_string();
         match std::fs::read_to_string(file) {
             Ok(text) => texts.push((shown, text)),
-            Err(e) => problems.push(Problem::new(Some(&shown), "", "", "unreadable", format!("cannot read: {e}"))),
+            Err(e) => {
+                problems.push(Problem::new(Some(&shown), "", "", ErrorCode::Unreadable, format!("cannot read: {e}")))
+            }
         }
     }
     let sources: Vec<(&str, &str)> = texts.iter().map(|(f, t)| (f.as_str(), t.as_str())).collect();
@@ -99,7 +105,7 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
             Ok(table) => parsed.push((file, table)),
             Err(e) => {
                 let message = e.to_string().replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" ");
-                problems.push(Problem::new(Some(file), "", "", "invalid_toml", message));
+                problems.push(Problem::new(Some(file), "", "", ErrorCode::InvalidToml, message));
             }
         }
     }
@@ -119,7 +125,7 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
                             Some(file),
                             k,
                             "",
-                            "invalid_type",
+                            ErrorCode::InvalidType,
                             format!("must be a table: [{k}]"),
                         ));
                         continue;
@@ -129,7 +135,7 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
                             Some(file),
                             k,
                             "",
-                            "misplaced_settings",
+                            ErrorCode::MisplacedSettings,
                             format!("[{k}] is also in {first}; keep each settings table in one file"),
                         ));
                         continue;
@@ -142,7 +148,7 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
                             Some(file),
                             key,
                             "",
-                            "invalid_type",
+                            ErrorCode::InvalidType,
                             format!("must be [[{key}]] tables"),
                         ));
                         continue;
@@ -153,7 +159,7 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
                                 Some(file),
                                 &format!("{key}[{i}]"),
                                 "",
-                                "invalid_type",
+                                ErrorCode::InvalidType,
                                 format!("must be a [[{key}]] table"),
                             ));
                             continue;
@@ -166,7 +172,7 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
                                             Some(file),
                                             &format!("windows[{}]", w.id()),
                                             "id",
-                                            "duplicate_id",
+                                            ErrorCode::DuplicateId,
                                             format!(
                                                 "is already used by a window in {other}; window ids must be unique"
                                             ),
@@ -187,7 +193,7 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
                                             Some(file),
                                             &format!("teams[{name}]"),
                                             "name",
-                                            "duplicate_id",
+                                            ErrorCode::DuplicateId,
                                             format!("is already used by a team in {other}; team names must be unique"),
                                         ));
                                     } else {
@@ -205,7 +211,7 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
                         Some(k) => format!("unknown table; did you mean `{k}`?"),
                         None => format!("unknown table; known ones are {}", TOP_LEVEL.join(", ")),
                     };
-                    problems.push(Problem::new(Some(file), "", other, "unknown_field", hint));
+                    problems.push(Problem::new(Some(file), "", other, ErrorCode::UnknownField, hint));
                 }
             }
         }
@@ -227,7 +233,7 @@ fn settings_from(
     let defaults: Table = match DEFAULTS.parse() {
         Ok(t) => t,
         Err(e) => {
-            problems.push(Problem::new(Some("built-in defaults"), "", "", "invalid_toml", e.to_string()));
+            problems.push(Problem::new(Some("built-in defaults"), "", "", ErrorCode::InvalidToml, e.to_string()));
             return None;
         }
     };
@@ -247,7 +253,7 @@ fn settings_from(
                 Some("environment"),
                 var,
                 "",
-                "unknown_field",
+                ErrorCode::UnknownField,
                 "only [server], [store] and [auth] settings can come from the environment",
             ));
             continue;
@@ -257,7 +263,7 @@ fn settings_from(
                 Some("environment"),
                 var,
                 "",
-                "unknown_field",
+                ErrorCode::UnknownField,
                 format!("[{table}] has no setting `{key}`; known ones are {}", known.join(", ")),
             ));
             continue;

@@ -9,6 +9,7 @@ use toml::{Table, Value};
 
 use super::fields::{Fields, Problem};
 use super::window::parse_duration_text;
+use crate::error::ErrorCode;
 use crate::policy::{Action, EnvironmentPolicy, Name, Selector};
 
 /// The keys of each settings table.
@@ -97,7 +98,7 @@ pub fn server(loc: &Located) -> (Option<SocketAddr>, Option<LogFormat>, Vec<Prob
         Err(_) => {
             f.problem(
                 "listen",
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 format!("`{s}` is not ADDRESS:PORT, e.g. \"127.0.0.1:8080\" or \"0.0.0.0:8080\""),
             );
             None
@@ -109,7 +110,7 @@ pub fn server(loc: &Located) -> (Option<SocketAddr>, Option<LogFormat>, Vec<Prob
         other => {
             f.problem(
                 "log_format",
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 format!("`{other}` is not a log format; use \"pretty\" or \"json\""),
             );
             None
@@ -120,16 +121,10 @@ pub fn server(loc: &Located) -> (Option<SocketAddr>, Option<LogFormat>, Vec<Prob
 
 pub fn store(loc: &Located) -> (Option<String>, Vec<Problem>) {
     let mut f = Fields::new(loc.table, loc.file, "store".into(), STORE_KEYS);
-    let url = f.string("url").and_then(|u| {
-        let known = ["sqlite:", "postgres://", "postgresql://"];
-        if known.iter().any(|k| u.starts_with(k)) {
-            Some(u.to_string())
-        } else {
-            f.problem(
-                "url",
-                "invalid_value",
-                format!("`{u}` is not a store URL; use sqlite://PATH or postgres://USER@HOST/DB"),
-            );
+    let url = f.string("url").and_then(|u| match crate::store::check_url(u) {
+        Ok(()) => Some(u.to_string()),
+        Err(message) => {
+            f.problem("url", ErrorCode::InvalidValue, message);
             None
         }
     });
@@ -148,7 +143,7 @@ pub fn auth(loc: &Located) -> (Auth, Vec<Problem>) {
     let max_override_ttl = f.string("max_override_ttl").and_then(|s| match parse_duration_text(s) {
         Ok(d) => Some(d),
         Err(message) => {
-            f.problem("max_override_ttl", "invalid_duration", message);
+            f.problem("max_override_ttl", ErrorCode::InvalidDuration, message);
             None
         }
     });
@@ -163,11 +158,11 @@ pub fn auth(loc: &Located) -> (Auth, Vec<Problem>) {
                         Ok(tok) => tokens.push(tok),
                         Err(mut p) => problems.append(&mut p),
                     },
-                    None => f.problem("tokens", "invalid_type", "must be [[auth.tokens]] tables"),
+                    None => f.problem("tokens", ErrorCode::InvalidType, "must be [[auth.tokens]] tables"),
                 }
             }
         }
-        Some(_) => f.problem("tokens", "invalid_type", "must be [[auth.tokens]] tables"),
+        Some(_) => f.problem("tokens", ErrorCode::InvalidType, "must be [[auth.tokens]] tables"),
     }
     let mut names: HashMap<&str, usize> = HashMap::new();
     for t in &tokens {
@@ -179,7 +174,7 @@ pub fn auth(loc: &Located) -> (Auth, Vec<Problem>) {
                 loc.file,
                 &format!("auth.tokens[{name}]"),
                 "name",
-                "duplicate_id",
+                ErrorCode::DuplicateId,
                 "is used by more than one token; names must be unique",
             ));
         }
@@ -199,14 +194,14 @@ fn token(table: &Table, file: Option<&str>, index: usize) -> Result<TokenSpec, V
     let sha256 = f.required_string("sha256", "\"<64 hex digits>\"").and_then(|h| match hex32(h) {
         Some(d) => Some(d),
         None => {
-            f.problem("sha256", "invalid_value", "must be the 64-hex-digit SHA-256 of the token, e.g. from `deploy-gate token new` or `printf %s TOKEN | sha256sum`");
+            f.problem("sha256", ErrorCode::InvalidValue, "must be the 64-hex-digit SHA-256 of the token, e.g. from `deploy-gate token new` or `printf %s TOKEN | sha256sum`");
             None
         }
     });
     let role = f.required_string("role", "\"override\"").and_then(|r| match Role::parse(r) {
         Some(role) => Some(role),
         None => {
-            f.problem("role", "invalid_value", format!("`{r}` is not a role; use admin, override or read"));
+            f.problem("role", ErrorCode::InvalidValue, format!("`{r}` is not a role; use admin, override or read"));
             None
         }
     });
@@ -242,7 +237,7 @@ pub fn bootstrap_admin(env: &[(String, String)]) -> Result<Option<TokenSpec>, Pr
             Some("environment"),
             "DEPLOY_GATE_ADMIN_TOKEN",
             "",
-            "invalid_value",
+            ErrorCode::InvalidValue,
             "is shorter than 16 characters; use a long random token, e.g. from `deploy-gate token new`",
         ));
     }
@@ -279,7 +274,7 @@ pub fn policy(loc: &Located) -> (HashMap<String, EnvironmentPolicy>, Vec<Problem
             for (env, value) in envs {
                 let scope = format!("policy.environments.{env}");
                 if let Err(message) = Name::parse("environment", env) {
-                    problems.push(Problem::new(loc.file, &scope, "", "invalid_value", message));
+                    problems.push(Problem::new(loc.file, &scope, "", ErrorCode::InvalidValue, message));
                     continue;
                 }
                 let Some(table) = value.as_table() else {
@@ -287,7 +282,7 @@ pub fn policy(loc: &Located) -> (HashMap<String, EnvironmentPolicy>, Vec<Problem
                         loc.file,
                         &scope,
                         "",
-                        "invalid_type",
+                        ErrorCode::InvalidType,
                         "must be a table with red, yellow and unknown_team",
                     ));
                     continue;
@@ -297,7 +292,11 @@ pub fn policy(loc: &Located) -> (HashMap<String, EnvironmentPolicy>, Vec<Problem
                 let mut action = |key: &str, default: Action| match ef.string(key) {
                     None => default,
                     Some(s) => Action::parse(s).unwrap_or_else(|| {
-                        ef.problem(key, "invalid_value", format!("`{s}` is not an action; use deny, warn or allow"));
+                        ef.problem(
+                            key,
+                            ErrorCode::InvalidValue,
+                            format!("`{s}` is not an action; use deny, warn or allow"),
+                        );
                         default
                     }),
                 };
@@ -310,7 +309,9 @@ pub fn policy(loc: &Located) -> (HashMap<String, EnvironmentPolicy>, Vec<Problem
                 out.insert(env.clone(), p);
             }
         }
-        Some(_) => f.problem("environments", "invalid_type", "must be tables such as [policy.environments.production]"),
+        Some(_) => {
+            f.problem("environments", ErrorCode::InvalidType, "must be tables such as [policy.environments.production]")
+        }
     }
     let mut all = f.finish();
     all.append(&mut problems);

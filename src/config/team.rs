@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use toml::Table;
 
 use super::fields::{Fields, Problem};
+use crate::error::ErrorCode;
 use crate::policy::{Name, Source, Status, Team, TeamSpec};
 
 const TEAM_KEYS: &[&str] = &["name", "status", "plan", "plan_due", "timezone"];
@@ -17,14 +18,14 @@ pub fn team_from_table(table: &Table, file: Option<&str>, index: usize, source: 
     let name = f.required_string("name", "\"payments\"").and_then(|n| match Name::parse("team name", n) {
         Ok(name) => Some(name),
         Err(message) => {
-            f.problem("name", "invalid_value", message);
+            f.problem("name", ErrorCode::InvalidValue, message);
             None
         }
     });
     let status = f.required_string("status", "\"green\"").and_then(|s| match Status::parse(s) {
         Some(status) => Some(status),
         None => {
-            f.problem("status", "invalid_value", format!("`{s}` is not a status; use green, yellow or red"));
+            f.problem("status", ErrorCode::InvalidValue, format!("`{s}` is not a status; use green, yellow or red"));
             None
         }
     });
@@ -35,14 +36,14 @@ pub fn team_from_table(table: &Table, file: Option<&str>, index: usize, source: 
         if plan.as_deref().is_none_or(|p| p.trim().is_empty()) {
             f.problem(
                 "plan",
-                "missing_field",
+                ErrorCode::MissingField,
                 "is required for a yellow team: a link to the plan, e.g. plan = \"https://tracker.example/PAY-12\"",
             );
         }
         if !f.has("plan_due") {
             f.problem(
                 "plan_due",
-                "missing_field",
+                ErrorCode::MissingField,
                 "is required for a yellow team: the plan's due date, e.g. plan_due = \"2026-12-31\"",
             );
         }
@@ -66,7 +67,7 @@ fn plan_due(f: &mut Fields) -> Option<Option<NaiveDate>> {
     match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
         Ok(d) => Some(Some(d)),
         Err(_) => {
-            f.problem("plan_due", "invalid_time", format!("`{text}` is not a date; write e.g. 2026-12-31"));
+            f.problem("plan_due", ErrorCode::InvalidTime, format!("`{text}` is not a date; write e.g. 2026-12-31"));
             None
         }
     }

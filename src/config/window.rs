@@ -4,6 +4,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use toml::Table;
 
 use super::fields::{Fields, Problem};
+use crate::error::ErrorCode;
 use crate::policy::{Kind, Selector, Source, Window, WindowSpec};
 use crate::schedule::{CronExpr, End, Memo, Occurrence, Schedule, Zone};
 
@@ -42,7 +43,7 @@ pub fn window_from_table(
     let id = f.required_string("id", "\"friday-evening\"").filter(|id| match check_id(id) {
         Ok(()) => true,
         Err(message) => {
-            f.problem("id", "invalid_id", message);
+            f.problem("id", ErrorCode::InvalidId, message);
             false
         }
     });
@@ -52,7 +53,7 @@ pub fn window_from_table(
         Some(other) => {
             f.problem(
                 "kind",
-                "invalid_value",
+                ErrorCode::InvalidValue,
                 format!("`{other}` is not a kind; use \"deny\" (a freeze) or \"allow\" (a deploy window)"),
             );
             None
@@ -158,11 +159,15 @@ fn schedule(
             "end_cron"
         };
         let other = if start.is_some() { "start" } else { "end" };
-        f.problem(key, "invalid_schedule", format!("{key} and {other} are two schedule forms; keep one of {FORMS}"));
+        f.problem(
+            key,
+            ErrorCode::InvalidSchedule,
+            format!("{key} and {other} are two schedule forms; keep one of {FORMS}"),
+        );
         return None;
     }
     if !recurring && !once {
-        f.problem("", "invalid_schedule", format!("has no schedule; give {FORMS}"));
+        f.problem("", ErrorCode::InvalidSchedule, format!("has no schedule; give {FORMS}"));
         return None;
     }
     if once {
@@ -171,19 +176,23 @@ fn schedule(
     let start_cron = match cron {
         Some(text) => parse_cron(f, "cron", text),
         None => {
-            f.problem("cron", "invalid_schedule", "is required with duration and end_cron: when does the window open?");
+            f.problem(
+                "cron",
+                ErrorCode::InvalidSchedule,
+                "is required with duration and end_cron: when does the window open?",
+            );
             None
         }
     };
     let end = match (duration, end_cron) {
         (Some(_), Some(_)) => {
-            f.problem("end_cron", "invalid_schedule", "duration and end_cron both end the window; keep one");
+            f.problem("end_cron", ErrorCode::InvalidSchedule, "duration and end_cron both end the window; keep one");
             None
         }
         (Some(text), None) => parse_duration(f, "duration", text).map(End::After),
         (None, Some(text)) => parse_cron(f, "end_cron", text).map(End::Cron),
         (None, None) => {
-            f.problem("cron", "invalid_schedule", "needs duration or end_cron to say when the window closes");
+            f.problem("cron", ErrorCode::InvalidSchedule, "needs duration or end_cron to say when the window closes");
             None
         }
     };
@@ -193,7 +202,7 @@ fn schedule(
 fn once_schedule(f: &mut Fields, zone: Option<Zone>, start: Option<&str>, end: Option<&str>) -> Option<Schedule> {
     let (Some(start), Some(end)) = (start, end) else {
         let missing = if start.is_none() { "start" } else { "end" };
-        f.problem(missing, "invalid_schedule", "is required: a one-off window needs both start and end");
+        f.problem(missing, ErrorCode::InvalidSchedule, "is required: a one-off window needs both start and end");
         return None;
     };
     let zone = zone?;
@@ -201,7 +210,7 @@ fn once_schedule(f: &mut Fields, zone: Option<Zone>, start: Option<&str>, end: O
     let end_at = parse_time(f, "end", end, zone);
     let (start_at, end_at) = (start_at?, end_at?);
     if end_at <= start_at {
-        f.problem("end", "invalid_schedule", format!("{end} is not after start {start}"));
+        f.problem("end", ErrorCode::InvalidSchedule, format!("{end} is not after start {start}"));
         return None;
     }
     Some(Schedule::Once(Occurrence { start: start_at, end: end_at }))
@@ -211,7 +220,7 @@ fn parse_cron(f: &mut Fields, key: &str, text: &str) -> Option<CronExpr> {
     match CronExpr::parse(text) {
         Ok(c) => Some(c),
         Err(e) => {
-            f.problem(key, "invalid_cron", format!("`{text}` {e}"));
+            f.problem(key, ErrorCode::InvalidCron, format!("`{text}` {e}"));
             None
         }
     }
@@ -233,14 +242,14 @@ fn parse_duration(f: &mut Fields, key: &str, text: &str) -> Option<Duration> {
         Ok(d) if d > MAX_DURATION => {
             f.problem(
                 key,
-                "invalid_duration",
+                ErrorCode::InvalidDuration,
                 format!("`{text}` is longer than a year; use start + end for one long freeze"),
             );
             None
         }
         Ok(d) => Some(d),
         Err(message) => {
-            f.problem(key, "invalid_duration", message);
+            f.problem(key, ErrorCode::InvalidDuration, message);
             None
         }
     }
@@ -268,7 +277,7 @@ fn parse_time(f: &mut Fields, key: &str, text: &str, zone: Zone) -> Option<DateT
     match parse_time_text(text, zone) {
         Ok(t) => Some(t),
         Err(message) => {
-            f.problem(key, "invalid_time", message);
+            f.problem(key, ErrorCode::InvalidTime, message);
             None
         }
     }
@@ -283,7 +292,7 @@ fn selector(f: &mut Fields, key: &str) -> Option<(Selector, Option<Vec<String>>)
     if list.is_empty() {
         f.problem(
             key,
-            "invalid_pattern",
+            ErrorCode::InvalidPattern,
             "is an empty list, which matches nothing; remove the key to match everything",
         );
         return None;
@@ -295,7 +304,7 @@ fn selector(f: &mut Fields, key: &str) -> Option<(Selector, Option<Vec<String>>)
         if !ok {
             f.problem(
                 key,
-                "invalid_pattern",
+                ErrorCode::InvalidPattern,
                 format!(
                     "`{}` is not a name pattern; use letters, digits, `.`, `_`, `-`, and `*` or `?` as wildcards",
                     p.escape_debug()

@@ -9,40 +9,24 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use subtle::ConstantTimeEq;
 
-use super::error::ApiError;
-use super::state::AppState;
 use crate::config::{Role, TokenSpec, token_digest};
-use crate::policy::Selector;
+use crate::error::{Error, ErrorCode};
+use crate::gate::{Caller, Gate};
 
-/// Who is calling, by the token they presented. Never holds the token.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    pub name: String,
-    pub role: Role,
-    pub teams: Selector,
-    pub environments: Selector,
-}
-
-impl Caller {
-    /// Whether this caller may act on a team in an environment: admins
-    /// anywhere, others within their token's scope.
-    pub fn in_scope(&self, team: &str, environment: &str) -> bool {
-        self.role == Role::Admin || (self.teams.matches(team) && self.environments.matches(environment))
-    }
+fn unauthorized(message: &str) -> Error {
+    Error::new(ErrorCode::Unauthorized, message)
 }
 
 /// Find the token's owner. Every configured digest is compared, in constant
 /// time, whatever matches, so timing tells nothing about the tokens.
-pub fn authenticate(header: Option<&str>, tokens: &[TokenSpec]) -> Result<Caller, ApiError> {
-    let header = header.ok_or_else(|| ApiError::Unauthorized("send a token: Authorization: Bearer <token>".into()))?;
+pub fn authenticate(header: Option<&str>, tokens: &[TokenSpec]) -> Result<Caller, Error> {
+    let header = header.ok_or_else(|| unauthorized("send a token: Authorization: Bearer <token>"))?;
     let token = match header.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
-        _ => {
-            return Err(ApiError::Unauthorized("use the Bearer scheme: Authorization: Bearer <token>".into()));
-        }
+        _ => return Err(unauthorized("use the Bearer scheme: Authorization: Bearer <token>")),
     };
     if token.is_empty() {
-        return Err(ApiError::Unauthorized("the bearer token is empty".into()));
+        return Err(unauthorized("the bearer token is empty"));
     }
     let presented = token_digest(token);
     let mut found: Option<&TokenSpec> = None;
@@ -51,24 +35,27 @@ pub fn authenticate(header: Option<&str>, tokens: &[TokenSpec]) -> Result<Caller
             found = Some(t);
         }
     }
-    let t = found.ok_or_else(|| ApiError::Unauthorized("the token is not known to this gate".into()))?;
-    Ok(Caller { name: t.name.clone(), role: t.role, teams: t.teams.clone(), environments: t.environments.clone() })
+    found.map(Caller::of).ok_or_else(|| unauthorized("the token is not known to this gate"))
 }
 
-fn caller(req: &HttpRequest, allowed: &[Role], what: &str) -> Result<Caller, ApiError> {
-    let state = req
-        .app_data::<web::Data<AppState>>()
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("no application state")))?;
+fn gate(req: &HttpRequest) -> Result<&web::Data<Gate>, Error> {
+    req.app_data::<web::Data<Gate>>().ok_or_else(|| Error::internal(anyhow::anyhow!("no application state")))
+}
+
+fn caller(req: &HttpRequest, allowed: &[Role], what: &str) -> Result<Caller, Error> {
     let header = req.headers().get(AUTHORIZATION).map(|h| h.to_str().unwrap_or(""));
-    let caller = authenticate(header, &state.live().settings.tokens)?;
+    let caller = authenticate(header, &gate(req)?.live().settings.tokens)?;
     if !allowed.contains(&caller.role) {
         let roles: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
-        return Err(ApiError::Forbidden(format!(
-            "{what} needs a token with role {}; token '{}' has role {}",
-            roles.join(" or "),
-            caller.name,
-            caller.role.as_str()
-        )));
+        return Err(Error::new(
+            ErrorCode::Forbidden,
+            format!(
+                "{what} needs a token with role {}; token '{}' has role {}",
+                roles.join(" or "),
+                caller.name,
+                caller.role.as_str()
+            ),
+        ));
     }
     Ok(caller)
 }
@@ -79,8 +66,8 @@ macro_rules! role_extractor {
         pub struct $name(pub Caller);
 
         impl FromRequest for $name {
-            type Error = ApiError;
-            type Future = Ready<Result<Self, ApiError>>;
+            type Error = Error;
+            type Future = Ready<Result<Self, Error>>;
 
             fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
                 ready(caller(req, &[$($role),+], $what).map($name))
@@ -106,11 +93,11 @@ role_extractor!(
 pub struct DecisionCaller(pub Option<Caller>);
 
 impl FromRequest for DecisionCaller {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let needed = req.app_data::<web::Data<AppState>>().is_some_and(|s| s.live().settings.decisions_need_token);
+        let needed = gate(req).is_ok_and(|g| g.live().settings.decisions_need_token);
         let present = req.headers().contains_key(AUTHORIZATION);
         ready(if needed || present {
             caller(req, &[Role::Admin, Role::Override, Role::Read], "a decision").map(|c| DecisionCaller(Some(c)))

@@ -1,12 +1,13 @@
-//! The HTTP face: routes, the error catalogue, startup.
+//! The HTTP face: routes, the auth extractors, errors as answers, startup.
 
 pub mod auth;
-pub mod error;
+mod error;
 pub mod metrics;
 pub mod openapi;
 mod params;
 pub mod routes;
+mod routes_table;
 pub mod startup;
-pub mod state;
 
-pub use startup::{Application, Launch, ROUTES};
+pub use routes_table::{EVERY_ROUTE, ROUTES, Route, declares};
+pub use startup::{Application, Launch};

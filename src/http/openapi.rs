@@ -1,43 +1,17 @@
-//! `/openapi.json`, generated from the handlers' annotations, and the
-//! shapes that exist only in the documentation.
+//! `/openapi.json`, generated from the handlers' annotations, with every
+//! route's error answers taken from the route table and the catalogue.
 
-use serde::Serialize;
+use std::collections::BTreeMap;
+
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
 use super::routes::{audit, calendar, dashboard, decisions, health, overrides, teams, windows};
-use crate::store::AuditRecord;
-
-/// Every error: a stable `code`, a `message` a person can act on, the
-/// `field` to blame when there is one.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ErrorDetail {
-    pub code: String,
-    pub message: String,
-    pub field: Option<String>,
-    /// For a 422: every problem with the body.
-    pub problems: Option<Vec<ProblemDetail>>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ProblemDetail {
-    pub code: String,
-    pub field: String,
-    pub message: String,
-}
-
-/// A page of audit records, newest first.
-#[derive(Serialize, ToSchema)]
-pub struct AuditPage {
-    pub records: Vec<AuditRecord>,
-    /// Pass as `before` for the next page; null on the last.
-    pub next_before: Option<i64>,
-}
+use super::routes_table::{EVERY_ROUTE, ROUTES};
+use crate::error::ErrorCode;
+use crate::wire::ErrorBody;
 
 /// This document.
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI JSON")))]
@@ -61,6 +35,43 @@ impl Modify for BearerAuth {
     }
 }
 
+/// Each route's error answers, by status, listing the codes and what they mean.
+struct ErrorResponses;
+
+fn operation<'a>(openapi: &'a mut utoipa::openapi::OpenApi, method: &str, path: &str) -> Option<&'a mut Operation> {
+    let item = openapi.paths.paths.get_mut(path)?;
+    match method {
+        "GET" => item.get.as_mut(),
+        "POST" => item.post.as_mut(),
+        "PUT" => item.put.as_mut(),
+        "DELETE" => item.delete.as_mut(),
+        _ => None,
+    }
+}
+
+impl Modify for ErrorResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for route in ROUTES {
+            let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
+            for code in route.errors.iter().chain(EVERY_ROUTE) {
+                by_status.entry(code.status()).or_default().push(*code);
+            }
+            let Some(op) = operation(openapi, route.method, route.path) else { continue };
+            for (status, codes) in by_status {
+                let lines: Vec<String> = codes.iter().map(|c| format!("- `{}`: {}", c.as_str(), c.doc())).collect();
+                let response = ResponseBuilder::new()
+                    .description(lines.join("\n"))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build(),
+                    )
+                    .build();
+                op.responses.responses.insert(status.to_string(), response.into());
+            }
+        }
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "deploy-gate", description = "May I deploy now? Deploy windows, team risk, emergency overrides and their audit log."),
@@ -74,7 +85,8 @@ impl Modify for BearerAuth {
         health::healthz, health::readyz, health::metrics,
         dashboard::page, openapi_json, docs,
     ),
-    modifiers(&BearerAuth),
+    components(schemas(ErrorBody)),
+    modifiers(&BearerAuth, &ErrorResponses),
     tags(
         (name = "decisions", description = "The question CI asks before every deploy"),
         (name = "windows", description = "Freezes and deploy windows"),

@@ -1,28 +1,32 @@
-//! Parsing request parameters into domain types, with messages that say what to fix.
+//! Request parameters into domain types, with messages that say what to fix.
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::error::ApiError;
 use crate::config::parse_duration_text;
+use crate::error::Error;
+use crate::gate::{CalendarQuery, Question};
 use crate::policy::{Name, Target};
+use crate::wire::DecisionRequest;
 
 /// The longest `expected_duration` a decision looks ahead.
 const MAX_EXPECTED: Duration = Duration::days(7);
+/// The default calendar range, from `from`.
+pub const CALENDAR_SPAN: Duration = Duration::days(14);
 
-pub fn name(field: &str, value: Option<&str>, example: &str) -> Result<Name, ApiError> {
-    let text = value.filter(|v| !v.is_empty()).ok_or_else(|| ApiError::missing(field, example))?;
-    Name::parse(field, text).map_err(|m| ApiError::bad("invalid_parameter", field, m))
+pub fn name(field: &str, value: Option<&str>, example: &str) -> Result<Name, Error> {
+    let text = value.filter(|v| !v.is_empty()).ok_or_else(|| Error::missing(field, example))?;
+    Name::parse(field, text).map_err(|m| Error::invalid_parameter(field, m))
 }
 
 /// An optional name; empty counts as absent (CI templates often send `service=`).
-pub fn optional_name(field: &str, value: Option<&str>) -> Result<Option<Name>, ApiError> {
+pub fn optional_name(field: &str, value: Option<&str>) -> Result<Option<Name>, Error> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(text) => Name::parse(field, text).map(Some).map_err(|m| ApiError::bad("invalid_parameter", field, m)),
+        Some(text) => Name::parse(field, text).map(Some).map_err(|m| Error::invalid_parameter(field, m)),
     }
 }
 
-pub fn target(team: Option<&str>, service: Option<&str>, environment: Option<&str>) -> Result<Target, ApiError> {
+pub fn target(team: Option<&str>, service: Option<&str>, environment: Option<&str>) -> Result<Target, Error> {
     Ok(Target {
         team: name("team", team, "payments")?,
         service: optional_name("service", service)?,
@@ -30,12 +34,11 @@ pub fn target(team: Option<&str>, service: Option<&str>, environment: Option<&st
     })
 }
 
-pub fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
+pub fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, Error> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(text) => DateTime::parse_from_rfc3339(text).map(|t| Some(t.with_timezone(&Utc))).map_err(|_| {
-            ApiError::bad(
-                "invalid_parameter",
+            Error::invalid_parameter(
                 field,
                 format!("{field} `{text}` is not an RFC 3339 time; write e.g. 2026-11-27T18:00:00Z (in a URL, + must be sent as %2B)"),
             )
@@ -43,18 +46,13 @@ pub fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>
     }
 }
 
-pub fn expected_duration(value: Option<&str>) -> Result<Option<Duration>, ApiError> {
+pub fn expected_duration(value: Option<&str>) -> Result<Option<Duration>, Error> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(text) => {
-            let d =
-                parse_duration_text(text).map_err(|m| ApiError::bad("invalid_parameter", "expected_duration", m))?;
+            let d = parse_duration_text(text).map_err(|m| Error::invalid_parameter("expected_duration", m))?;
             if d > MAX_EXPECTED {
-                return Err(ApiError::bad(
-                    "invalid_parameter",
-                    "expected_duration",
-                    format!("`{text}` is longer than 7 days"),
-                ));
+                return Err(Error::invalid_parameter("expected_duration", format!("`{text}` is longer than 7 days")));
             }
             Ok(Some(d))
         }
@@ -62,43 +60,53 @@ pub fn expected_duration(value: Option<&str>) -> Result<Option<Duration>, ApiErr
 }
 
 /// A page size: `default` when absent, at most `max`.
-pub fn limit(value: Option<&str>, default: i64, max: i64) -> Result<i64, ApiError> {
+pub fn limit(value: Option<&str>, default: i64, max: i64) -> Result<i64, Error> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(default),
         Some(text) => match text.parse::<i64>() {
             Ok(n) if (1..=max).contains(&n) => Ok(n),
-            _ => Err(ApiError::bad("invalid_parameter", "limit", format!("limit must be a number from 1 to {max}"))),
+            _ => Err(Error::invalid_parameter("limit", format!("limit must be a number from 1 to {max}"))),
         },
     }
 }
 
-/// A JSON body that names what it defines by `key` (a window's `id`, a
-/// team's `name`) where the path names it too: absent takes the path's
-/// value; a different one is refused.
-pub fn body_keyed(
-    mut body: serde_json::Value,
-    key: &str,
-    from_path: &str,
-    example: &str,
-) -> Result<serde_json::Value, ApiError> {
-    use serde_json::Value;
-    let Some(map) = body.as_object_mut() else {
-        return Err(ApiError::bad("invalid_json", "body", format!("the body must be a JSON object such as {example}")));
-    };
-    match map.get(key) {
-        None | Some(Value::Null) => {
-            map.insert(key.into(), Value::String(from_path.to_string()));
+/// Caller-supplied text kept in the audit log: bounded and printable.
+pub fn caller_text(field: &str, value: Option<String>) -> Result<Option<String>, Error> {
+    match value.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.len() > 512 || v.chars().any(char::is_control) => {
+            Err(Error::invalid_parameter(field, format!("{field} must be at most 512 printable characters")))
         }
-        Some(Value::String(given)) if given == from_path => {}
-        Some(_) => {
-            return Err(ApiError::Invalid(vec![crate::config::Problem::new(
-                None,
-                "",
-                key,
-                "invalid_value",
-                format!("does not match the {key} in the path, `{from_path}`"),
-            )]));
-        }
+        Some(v) => Ok(Some(v)),
     }
-    Ok(body)
+}
+
+/// The question a `/can-deploy` request asks.
+pub fn question(q: DecisionRequest) -> Result<Question, Error> {
+    Ok(Question {
+        target: target(q.team.as_deref(), q.service.as_deref(), q.environment.as_deref())?,
+        expected: expected_duration(q.expected_duration.as_deref())?,
+        at: instant("at", q.at.as_deref())?,
+        actor: caller_text("actor", q.actor)?,
+        pipeline_url: caller_text("pipeline_url", q.pipeline_url)?,
+        commit: caller_text("commit", q.commit)?,
+    })
+}
+
+/// A calendar range and filters; `to` defaults to `span` after `from`.
+pub fn calendar(
+    q: &crate::http::routes::calendar::CalendarParams,
+    now: DateTime<Utc>,
+    span: Duration,
+) -> Result<CalendarQuery, Error> {
+    let from = instant("from", q.from.as_deref())?.unwrap_or(now);
+    let to = instant("to", q.to.as_deref())?.unwrap_or(from + span);
+    CalendarQuery::check_range(from, to)?;
+    Ok(CalendarQuery {
+        from,
+        to,
+        team: optional_name("team", q.team.as_deref())?,
+        service: optional_name("service", q.service.as_deref())?,
+        environment: optional_name("environment", q.environment.as_deref())?,
+    })
 }

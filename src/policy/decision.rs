@@ -2,7 +2,7 @@
 //! instant a deploy would be allowed.
 
 use chrono::{DateTime, Duration, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::team::{Action, Status};
 use super::window::{Kind, Window};
@@ -14,7 +14,8 @@ pub const HORIZON: Duration = Duration::days(365);
 /// A bound on search steps, so a pathological config cannot stall a request.
 const MAX_STEPS: usize = 20_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+/// Why a deploy is denied (or warned about).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Code {
     WindowActive,
@@ -24,6 +25,9 @@ pub enum Code {
     TeamYellow,
     PlanOverdue,
     UnknownTeam,
+    /// A code this build does not know (a newer gate sent it).
+    #[serde(other)]
+    Unknown,
 }
 
 impl Code {
@@ -36,22 +40,23 @@ impl Code {
             Code::TeamYellow => "team_yellow",
             Code::PlanOverdue => "plan_overdue",
             Code::UnknownTeam => "unknown_team",
+            Code::Unknown => "unknown",
         }
     }
 }
 
 /// One reason (or warning) with what a person needs to act on it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     pub code: Code,
     pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window_id: Option<String>,
     /// When this reason stops applying, if known.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub until: Option<DateTime<Utc>>,
     /// For `window_starts_soon`: when the freeze opens or the deploy window closes.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<DateTime<Utc>>,
     /// False for reasons of windows with `overridable = false`.
     #[serde(skip)]
@@ -80,21 +85,28 @@ impl Reason {
 }
 
 /// The override that applied to a decision.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OverrideRef {
     pub id: String,
     pub reason: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ticket: Option<String>,
     pub created_by: String,
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+/// Allow or deny.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    Allow,
+    Deny,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Decision {
     pub allowed: bool,
-    /// "allow" or "deny".
-    pub decision: &'static str,
+    pub decision: Verdict,
     /// Every reason (or the allow) in one human line.
     pub reason: String,
     pub reasons: Vec<Reason>,
@@ -264,7 +276,7 @@ pub fn decide(
     let reason = summary(target, allowed, &reasons, &warnings, &overridden, override_.as_ref());
     Decision {
         allowed,
-        decision: if allowed { "allow" } else { "deny" },
+        decision: if allowed { Verdict::Allow } else { Verdict::Deny },
         reason,
         reasons,
         warnings,

@@ -12,7 +12,7 @@ mod window;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub use decision::{Code, Decision, OverrideRef, Reason, decide};
+pub use decision::{Code, Decision, OverrideRef, Reason, Verdict, decide};
 pub use override_::Override;
 pub use selector::{Pattern, Selector};
 pub use target::{Name, Target};

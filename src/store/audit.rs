@@ -1,57 +1,103 @@
-//! Group commit for decision records: a decision is answered only after its
-//! record is committed, and every record waiting when a commit starts goes
-//! into that one transaction, so one fsync serves many decisions.
+//! The append-only audit log: every real decision, override and change.
 
-use tokio::sync::{mpsc, oneshot};
+use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
-use super::{AuditEntry, Store};
+use super::{Audit, AuditEntry, AuditFilter, AuditRecord, Params, Store, from_millis, millis};
 
-/// The most records one transaction takes.
-const BATCH: usize = 1024;
+/// Rows to one INSERT statement.
+const ROWS: usize = 100;
 
-type Ack = oneshot::Sender<Result<(), String>>;
-
-#[derive(Clone)]
-pub struct AuditLog {
-    queue: mpsc::Sender<(AuditEntry, Ack)>,
+/// One record, inside the writer's transaction.
+pub(super) async fn insert_audit(conn: &mut AnyConnection, e: &AuditEntry) -> anyhow::Result<()> {
+    sqlx::query("INSERT INTO audit (at, kind, actor, team, environment, details) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(millis(e.at))
+        .bind(&e.kind)
+        .bind(e.actor.clone())
+        .bind(e.team.clone())
+        .bind(e.environment.clone())
+        .bind(e.details.to_string())
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
-impl AuditLog {
-    /// Start the writer task on the current tokio runtime.
-    pub fn start(store: Store) -> AuditLog {
-        let (queue, mut rx) = mpsc::channel::<(AuditEntry, Ack)>(8 * BATCH);
-        tokio::spawn(async move {
-            let mut entries = Vec::with_capacity(BATCH);
-            let mut acks = Vec::with_capacity(BATCH);
-            while let Some((entry, ack)) = rx.recv().await {
-                entries.push(entry);
-                acks.push(ack);
-                while entries.len() < BATCH {
-                    match rx.try_recv() {
-                        Ok((entry, ack)) => {
-                            entries.push(entry);
-                            acks.push(ack);
-                        }
-                        Err(_) => break,
-                    }
-                }
-                let result = store.append(&entries).await.map_err(|e| format!("{e:#}"));
-                if let Err(e) = &result {
-                    tracing::error!(error = %e, records = entries.len(), "cannot commit audit records");
-                }
-                for ack in acks.drain(..) {
-                    let _ = ack.send(result.clone());
-                }
-                entries.clear();
+impl Audit for Store {
+    async fn append(&self, entries: &[AuditEntry]) -> anyhow::Result<()> {
+        let mut tx = self.write().await?;
+        for chunk in entries.chunks(ROWS) {
+            let mut p = Params::default();
+            let rows: Vec<String> = chunk
+                .iter()
+                .map(|_| {
+                    format!("({}, {}, {}, {}, {}, {})", p.next(), p.next(), p.next(), p.next(), p.next(), p.next())
+                })
+                .collect();
+            let sql =
+                format!("INSERT INTO audit (at, kind, actor, team, environment, details) VALUES {}", rows.join(", "));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for e in chunk {
+                q = q
+                    .bind(millis(e.at))
+                    .bind(e.kind.clone())
+                    .bind(e.actor.clone())
+                    .bind(e.team.clone())
+                    .bind(e.environment.clone())
+                    .bind(e.details.to_string());
             }
-        });
-        AuditLog { queue }
+            q.execute(tx.conn()).await?;
+        }
+        tx.commit().await
     }
 
-    /// Commit one record; returns once it is on disk.
-    pub async fn record(&self, entry: AuditEntry) -> anyhow::Result<()> {
-        let (ack, done) = oneshot::channel();
-        self.queue.send((entry, ack)).await.map_err(|_| anyhow::anyhow!("the audit writer has stopped"))?;
-        done.await.map_err(|_| anyhow::anyhow!("the audit writer has stopped"))?.map_err(anyhow::Error::msg)
+    async fn audit(&self, filter: &AuditFilter) -> anyhow::Result<Vec<AuditRecord>> {
+        let mut p = Params::default();
+        let mut clauses = Vec::new();
+        if filter.kind.is_some() {
+            clauses.push(format!("(kind = {} OR kind LIKE {})", p.next(), p.next()));
+        }
+        if filter.team.is_some() {
+            clauses.push(format!("team = {}", p.next()));
+        }
+        if filter.since.is_some() {
+            clauses.push(format!("at >= {}", p.next()));
+        }
+        if filter.before.is_some() {
+            clauses.push(format!("id < {}", p.next()));
+        }
+        let sql = format!(
+            "SELECT id, at, kind, actor, team, environment, details FROM audit {} ORDER BY id DESC LIMIT {}",
+            p.filter(&clauses),
+            p.next()
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        if let Some(kind) = &filter.kind {
+            q = q.bind(kind.clone()).bind(format!("{kind}.%"));
+        }
+        if let Some(team) = &filter.team {
+            q = q.bind(team.clone());
+        }
+        if let Some(since) = filter.since {
+            q = q.bind(millis(since));
+        }
+        if let Some(before) = filter.before {
+            q = q.bind(before);
+        }
+        let rows = q.bind(filter.limit).fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let details: String = r.try_get(6)?;
+                Ok(AuditRecord {
+                    id: r.try_get(0)?,
+                    entry: AuditEntry {
+                        at: from_millis(r.try_get(1)?),
+                        kind: r.try_get(2)?,
+                        actor: r.try_get(3)?,
+                        team: r.try_get(4)?,
+                        environment: r.try_get(5)?,
+                        details: serde_json::from_str(&details)?,
+                    },
+                })
+            })
+            .collect()
     }
 }

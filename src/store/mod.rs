@@ -1,28 +1,38 @@
-//! What lasts: windows and teams changed through the API, overrides and the
-//! audit log. One code path over sqlx's `Any` driver: SQLite (embedded, the
-//! default) today; a PostgreSQL backend needs only its own migrations here,
-//! nothing in the decision engine or the routes.
+//! What lasts: windows and teams changed through the API, overrides, the
+//! audit log, and the change feed by which every replica learns of the
+//! others' writes. One small trait per job; one backend type, [`Store`],
+//! implements them all with portable SQL over sqlx's `Any` driver, and each
+//! database brings only what differs (connection settings, migrations, how a
+//! write transaction begins) in its own module.
 
 mod audit;
+mod definitions;
+mod journal;
+mod overrides;
+mod sqlite;
 
-use std::path::Path;
-use std::sync::Once;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde_json::{Value, json};
-use sqlx::any::{AnyPoolOptions, AnyRow};
-// Table and column names in the SQL built here are constants, never input:
-// values always go through bind parameters.
-use sqlx::{AnyPool, AssertSqlSafe, Executor, Row};
+use serde_json::Value;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
-pub use audit::AuditLog;
+pub use journal::AuditWriter;
+pub use overrides::CHANGE_KIND as OVERRIDE_CHANGE;
 
-use crate::policy::{Name, Override};
+use crate::policy::Override;
 
-/// Schema changes, in order; each runs once, in a transaction.
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(1, "initial", include_str!("migrations/sqlite/0001_initial.sql"))];
+/// How long a write may wait for its turn (another writer, a busy database)
+/// before it gives up and the caller hears "store unavailable".
+const WRITE_WAIT: Duration = Duration::from_secs(5);
+
+// ---- what is kept
 
 /// One audit record to write.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -57,7 +67,24 @@ pub struct AuditFilter {
     pub limit: i64,
 }
 
-/// A window or team kept by the store, as its JSON definition.
+/// What the API can define and the store keeps as JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DefinitionKind {
+    Window,
+    Team,
+}
+
+impl DefinitionKind {
+    /// The name in audit records and in the change feed.
+    pub fn name(self) -> &'static str {
+        match self {
+            DefinitionKind::Window => "window",
+            DefinitionKind::Team => "team",
+        }
+    }
+}
+
+/// A definition kept by the store, as its JSON.
 #[derive(Clone, Debug)]
 pub struct Stored {
     pub key: String,
@@ -72,445 +99,256 @@ pub enum Revoked {
     NotFound,
 }
 
-/// What the API can define, and where each is kept.
-#[derive(Clone, Copy)]
-enum Definition {
-    Window,
-    Team,
+/// What creating an override came to.
+#[derive(Debug)]
+pub enum Created {
+    Now,
+    /// `limit` overrides are in force already.
+    TooMany,
 }
 
-impl Definition {
-    /// Table, key column, and the name used in audit records.
-    fn table(self) -> (&'static str, &'static str, &'static str) {
+/// Which overrides to list, newest first.
+#[derive(Clone, Debug)]
+pub struct OverrideFilter {
+    /// Only those in force at this instant.
+    pub active_at: Option<DateTime<Utc>>,
+    /// Only those created before this override (the next page).
+    pub before: Option<Override>,
+    pub limit: i64,
+}
+
+/// One change another replica (or this one) made, as the change feed has it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub kind: String,
+    pub key: String,
+}
+
+/// The change feed since a revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Changes {
+    /// What changed, in order, up to revision `latest`.
+    Since { latest: i64, changes: Vec<Change> },
+    /// The feed no longer reaches back that far: read everything again.
+    Everything { latest: i64 },
+}
+
+// ---- the jobs
+
+/// Windows and teams changed through the API.
+pub trait Definitions {
+    fn definitions(&self, kind: DefinitionKind) -> impl Future<Output = anyhow::Result<Vec<Stored>>> + Send;
+    fn definition(
+        &self,
+        kind: DefinitionKind,
+        key: &str,
+    ) -> impl Future<Output = anyhow::Result<Option<Stored>>> + Send;
+    /// Add a new one; `false` when the key exists (the database decides).
+    fn insert_definition(
+        &self,
+        kind: DefinitionKind,
+        key: &str,
+        spec: &Value,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    /// Add or replace; answers the previous definition.
+    fn put_definition(
+        &self,
+        kind: DefinitionKind,
+        key: &str,
+        spec: &Value,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Option<Value>>> + Send;
+    /// Remove; answers the removed definition.
+    fn delete_definition(
+        &self,
+        kind: DefinitionKind,
+        key: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Option<Value>>> + Send;
+}
+
+/// Emergency overrides.
+pub trait Overrides {
+    /// Overrides not revoked whose expiry is after `now`.
+    fn active_overrides(&self, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<Vec<Override>>> + Send;
+    fn override_by_id(&self, id: &str) -> impl Future<Output = anyhow::Result<Option<Override>>> + Send;
+    fn list_overrides(&self, filter: &OverrideFilter) -> impl Future<Output = anyhow::Result<Vec<Override>>> + Send;
+    /// Record a new override and its audit record together, unless `limit`
+    /// overrides are already in force.
+    fn create_override(&self, o: &Override, limit: i64) -> impl Future<Output = anyhow::Result<Created>> + Send;
+    fn revoke_override(
+        &self,
+        id: &str,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Revoked>> + Send;
+    /// Record the expiry of every override that ran out by `now`, exactly
+    /// once however many replicas ask; answers those this call recorded.
+    fn record_expired(&self, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<Vec<Override>>> + Send;
+}
+
+/// The append-only audit log.
+pub trait Audit {
+    /// Append records in one transaction (group commit).
+    fn append(&self, entries: &[AuditEntry]) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Records, newest first.
+    fn audit(&self, filter: &AuditFilter) -> impl Future<Output = anyhow::Result<Vec<AuditRecord>>> + Send;
+}
+
+/// The change feed: every write that changes what decisions read bumps the
+/// revision in its own transaction, so a replica that sees revision n has
+/// seen every change up to n.
+pub trait ChangeFeed {
+    fn changes_since(&self, revision: i64) -> impl Future<Output = anyhow::Result<Changes>> + Send;
+}
+
+// ---- the backend
+
+/// Which database, and what differs between them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+}
+
+impl Dialect {
+    /// The statement that opens a write transaction: SQLite takes its write
+    /// lock at once, so a transaction never fails halfway for a lock.
+    fn begin(self) -> &'static str {
         match self {
-            Definition::Window => ("windows", "id", "window"),
-            Definition::Team => ("teams", "name", "team"),
+            Dialect::Sqlite => "BEGIN IMMEDIATE",
         }
     }
 }
 
+/// The one backend: a pool, its dialect, and (for SQLite, which has one
+/// writer) a turn for writers in this process.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    dialect: Dialect,
+    writer: Option<Arc<Mutex<()>>>,
 }
 
-fn millis(t: DateTime<Utc>) -> i64 {
+/// A write transaction. Committed only by [`WriteTx::commit`]; a transaction
+/// that fails in any way (a statement, the commit itself) is rolled back and
+/// its connection discarded, so no pooled connection is ever left inside a
+/// transaction.
+pub struct WriteTx {
+    conn: PoolConnection<Any>,
+    committed: bool,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+
+    /// Commit; on failure roll back what can be and discard the connection.
+    pub async fn commit(mut self) -> anyhow::Result<()> {
+        match self.conn.execute("COMMIT").await {
+            Ok(_) => {
+                self.committed = true;
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.conn.execute("ROLLBACK").await;
+                Err(anyhow::Error::from(e).context("the commit failed"))
+            }
+        }
+    }
+}
+
+impl Drop for WriteTx {
+    fn drop(&mut self) {
+        if !self.committed {
+            // Closing a connection ends its transaction; a fresh one takes its place.
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+/// Numbered bind parameters for SQL built from optional filters: every
+/// number handed out is bound, as PostgreSQL requires.
+#[derive(Default)]
+pub(crate) struct Params(usize);
+
+impl Params {
+    pub(crate) fn next(&mut self) -> String {
+        self.0 += 1;
+        format!("${}", self.0)
+    }
+
+    /// `WHERE a AND b`, or nothing.
+    pub(crate) fn filter(&self, clauses: &[String]) -> String {
+        if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) }
+    }
+}
+
+pub(crate) fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-fn from_millis(ms: i64) -> DateTime<Utc> {
+pub(crate) fn from_millis(ms: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// A store URL this build can open, checked the same way by `validate` and `serve`.
+pub fn check_url(url: &str) -> Result<(), String> {
+    if sqlite::path_of(url).is_some() {
+        return Ok(());
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Err(format!("`{url}`: this build keeps its state in SQLite only; use sqlite://PATH"));
+    }
+    Err(format!("`{url}` is not a store URL; use sqlite://PATH"))
 }
 
 impl Store {
     /// Open (and create, with its schema) the store at `url`.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
-        static DRIVERS: Once = Once::new();
-        DRIVERS.call_once(sqlx::any::install_default_drivers);
-        let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) else {
-            bail!("store url `{url}`: only sqlite:// is supported by this build");
-        };
-        let (file, _) = path.split_once('?').unwrap_or((path, ""));
-        let dir = Path::new(file).parent().filter(|d| !d.as_os_str().is_empty());
-        if let Some(dir) = dir.filter(|_| file != ":memory:") {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create the store directory {}", dir.display()))?;
-        }
-        let url = if url.contains('?') { url.to_string() } else { format!("{url}?mode=rwc") };
-        let pool = AnyPoolOptions::new()
-            .max_connections(4)
-            .after_connect(|conn, _| {
-                Box::pin(async move {
-                    // WAL: readers never wait for the writer. FULL: a commit is
-                    // on disk before the caller hears of it.
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA synchronous = FULL").await?;
-                    conn.execute("PRAGMA busy_timeout = 10000").await?;
-                    Ok(())
-                })
-            })
-            .connect(&url)
-            .await
-            .with_context(|| format!("cannot open the store at {url}"))?;
-        let store = Store { pool };
-        store.migrate().await?;
+        check_url(url).map_err(anyhow::Error::msg)?;
+        let pool = sqlite::connect(url).await?;
+        let store = Store { pool, dialect: Dialect::Sqlite, writer: Some(Arc::new(Mutex::new(()))) };
+        sqlite::migrate(&store).await?;
         Ok(store)
     }
 
-    async fn migrate(&self) -> anyhow::Result<()> {
-        self.pool
-            .execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)")
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    /// Begin a write transaction, waiting at most [`WRITE_WAIT`] for its turn.
+    pub async fn write(&self) -> anyhow::Result<WriteTx> {
+        let begin = async {
+            let turn = match &self.writer {
+                Some(w) => Some(w.clone().lock_owned().await),
+                None => None,
+            };
+            let conn = self.pool.acquire().await.context("no connection to the store")?;
+            let mut tx = WriteTx { conn, committed: false, _turn: turn };
+            // A failed BEGIN drops `tx`, which discards the connection.
+            tx.conn().execute(self.dialect.begin()).await.context("cannot begin a write")?;
+            anyhow::Ok(tx)
+        };
+        tokio::time::timeout(WRITE_WAIT, begin)
             .await
-            .context("cannot create the migrations table")?;
-        for (version, name, sql) in SQLITE_MIGRATIONS {
-            let mut tx = self.pool.begin().await?;
-            let done: Option<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
-                .bind(*version)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if done.is_some() {
-                continue;
-            }
-            sqlx::raw_sql(AssertSqlSafe(*sql))
-                .execute(&mut *tx)
-                .await
-                .with_context(|| format!("migration {version} ({name}) failed"))?;
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
-                .bind(*version)
-                .bind(*name)
-                .bind(millis(Utc::now()))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await?;
-        }
-        Ok(())
+            .map_err(|_| anyhow::anyhow!("the store is busy: no turn to write within {WRITE_WAIT:?}"))?
     }
 
-    /// Reachable and answering.
-    pub async fn ping(&self) -> anyhow::Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.context("the store does not answer")?;
-        Ok(())
+    /// Reachable and able to write: a write of one row, committed, so that
+    /// "ready" means "can record decisions".
+    pub async fn probe(&self, now: DateTime<Utc>) -> anyhow::Result<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE probe SET at = $1 WHERE id = 1").bind(millis(now)).execute(tx.conn()).await?;
+        tx.commit().await
     }
 
-    // ---- windows and teams changed through the API
-
-    pub async fn windows(&self) -> anyhow::Result<Vec<Stored>> {
-        self.definitions("SELECT id, spec FROM windows ORDER BY id").await
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
     }
-
-    pub async fn teams(&self) -> anyhow::Result<Vec<Stored>> {
-        self.definitions("SELECT name, spec FROM teams ORDER BY name").await
-    }
-
-    async fn definitions(&self, sql: &'static str) -> anyhow::Result<Vec<Stored>> {
-        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let key: String = r.try_get(0)?;
-                let spec: String = r.try_get(1)?;
-                let spec =
-                    serde_json::from_str(&spec).with_context(|| format!("stored definition of {key} is not JSON"))?;
-                Ok(Stored { key, spec })
-            })
-            .collect()
-    }
-
-    /// Create or replace a window, recording the change; answers the previous definition.
-    pub async fn put_window(
-        &self,
-        id: &str,
-        spec: &Value,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> anyhow::Result<Option<Value>> {
-        self.put(Definition::Window, id, spec, by, at).await
-    }
-
-    /// Create or replace a team, recording the change; answers the previous definition.
-    pub async fn put_team(
-        &self,
-        name: &str,
-        spec: &Value,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> anyhow::Result<Option<Value>> {
-        self.put(Definition::Team, name, spec, by, at).await
-    }
-
-    async fn put(
-        &self,
-        what: Definition,
-        key: &str,
-        spec: &Value,
-        by: &str,
-        at: DateTime<Utc>,
-    ) -> anyhow::Result<Option<Value>> {
-        let (table, key_column, name) = what.table();
-        let mut tx = self.pool.begin().await?;
-        let before: Option<String> =
-            sqlx::query_scalar(AssertSqlSafe(format!("SELECT spec FROM {table} WHERE {key_column} = $1")))
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let before: Option<Value> = before.map(|s| serde_json::from_str(&s)).transpose()?;
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO {table} ({key_column}, spec, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT ({key_column}) DO UPDATE SET spec = excluded.spec, updated_at = excluded.updated_at, updated_by = excluded.updated_by"
-        )))
-        .bind(key)
-        .bind(spec.to_string())
-        .bind(millis(at))
-        .bind(by)
-        .execute(&mut *tx)
-        .await?;
-        let kind = format!("{name}.{}", if before.is_some() { "updated" } else { "created" });
-        let entry = AuditEntry {
-            kind,
-            at,
-            actor: Some(by.to_string()),
-            team: matches!(what, Definition::Team).then(|| key.to_string()),
-            environment: None,
-            details: json!({ name: key, "before": before, "after": spec }),
-        };
-        insert_audit(&mut tx, &entry).await?;
-        tx.commit().await?;
-        Ok(before)
-    }
-
-    /// Delete a window, recording the change; answers the deleted definition.
-    pub async fn delete_window(&self, id: &str, by: &str, at: DateTime<Utc>) -> anyhow::Result<Option<Value>> {
-        let mut tx = self.pool.begin().await?;
-        let before: Option<String> =
-            sqlx::query_scalar("SELECT spec FROM windows WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?;
-        let Some(before) = before else {
-            return Ok(None);
-        };
-        let before: Value = serde_json::from_str(&before)?;
-        sqlx::query("DELETE FROM windows WHERE id = $1").bind(id).execute(&mut *tx).await?;
-        let entry = AuditEntry {
-            kind: "window.deleted".into(),
-            at,
-            actor: Some(by.to_string()),
-            team: None,
-            environment: None,
-            details: json!({"window": id, "before": before, "after": null}),
-        };
-        insert_audit(&mut tx, &entry).await?;
-        tx.commit().await?;
-        Ok(Some(before))
-    }
-
-    // ---- overrides
-
-    /// Overrides not revoked whose expiry is after `now`.
-    pub async fn active_overrides(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Override>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {OVERRIDE_COLUMNS} FROM overrides WHERE revoked_at IS NULL AND expires_at > $1 ORDER BY created_at DESC, id"
-        )))
-        .bind(millis(now))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(override_from_row).collect()
-    }
-
-    /// Every override, newest first, at most `limit`.
-    pub async fn overrides(&self, limit: i64) -> anyhow::Result<Vec<Override>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {OVERRIDE_COLUMNS} FROM overrides ORDER BY created_at DESC, id LIMIT $1"
-        )))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(override_from_row).collect()
-    }
-
-    /// Record a new override and its audit record, together.
-    pub async fn create_override(&self, o: &Override) -> anyhow::Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO overrides ({OVERRIDE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-        )))
-        .bind(&o.id)
-        .bind(o.team.as_str())
-        .bind(o.service.as_ref().map(|s| s.as_str().to_string()))
-        .bind(o.environment.as_str())
-        .bind(&o.reason)
-        .bind(o.ticket.clone())
-        .bind(&o.created_by)
-        .bind(millis(o.created_at))
-        .bind(millis(o.expires_at))
-        .bind(o.revoked_at.map(millis))
-        .bind(o.revoked_by.clone())
-        .execute(&mut *tx)
-        .await?;
-        insert_audit(&mut tx, &override_entry("override.created", o.created_at, &o.created_by, o)).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Revoke an override early, recording it.
-    pub async fn revoke_override(&self, id: &str, by: &str, at: DateTime<Utc>) -> anyhow::Result<Revoked> {
-        let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(AssertSqlSafe(format!("SELECT {OVERRIDE_COLUMNS} FROM overrides WHERE id = $1")))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(row) = row else {
-            return Ok(Revoked::NotFound);
-        };
-        let mut o = override_from_row(&row)?;
-        if !o.active_at(at) {
-            return Ok(Revoked::AlreadyEnded(o));
-        }
-        sqlx::query("UPDATE overrides SET revoked_at = $1, revoked_by = $2 WHERE id = $3")
-            .bind(millis(at))
-            .bind(by)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        o.revoked_at = Some(at);
-        o.revoked_by = Some(by.to_string());
-        insert_audit(&mut tx, &override_entry("override.revoked", at, by, &o)).await?;
-        tx.commit().await?;
-        Ok(Revoked::Now(o))
-    }
-
-    /// Record the expiry of every override that ran out by `now` and was
-    /// neither revoked nor recorded yet; each is recorded once, at its
-    /// `expires_at`.
-    pub async fn record_expired(&self, now: DateTime<Utc>) -> anyhow::Result<Vec<Override>> {
-        let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {OVERRIDE_COLUMNS} FROM overrides WHERE expiry_recorded = 0 AND revoked_at IS NULL AND expires_at <= $1"
-        )))
-        .bind(millis(now))
-        .fetch_all(&mut *tx)
-        .await?;
-        let expired: Vec<Override> = rows.iter().map(override_from_row).collect::<anyhow::Result<_>>()?;
-        for o in &expired {
-            let done = sqlx::query("UPDATE overrides SET expiry_recorded = 1 WHERE id = $1 AND expiry_recorded = 0")
-                .bind(&o.id)
-                .execute(&mut *tx)
-                .await?;
-            if done.rows_affected() == 1 {
-                insert_audit(&mut tx, &override_entry("override.expired", o.expires_at, "deploy-gate", o)).await?;
-            }
-        }
-        tx.commit().await?;
-        Ok(expired)
-    }
-
-    // ---- the audit log
-
-    /// Append records in one transaction (group commit), many rows to a statement.
-    pub async fn append(&self, entries: &[AuditEntry]) -> anyhow::Result<()> {
-        const ROWS: usize = 100;
-        let mut tx = self.pool.begin().await?;
-        for chunk in entries.chunks(ROWS) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let n = i * 6;
-                    format!("(${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6)
-                })
-                .collect();
-            let sql =
-                format!("INSERT INTO audit (at, kind, actor, team, environment, details) VALUES {}", rows.join(", "));
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for e in chunk {
-                q = q
-                    .bind(millis(e.at))
-                    .bind(e.kind.clone())
-                    .bind(e.actor.clone())
-                    .bind(e.team.clone())
-                    .bind(e.environment.clone())
-                    .bind(e.details.to_string());
-            }
-            q.execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Audit records, newest first.
-    pub async fn audit(&self, filter: &AuditFilter) -> anyhow::Result<Vec<AuditRecord>> {
-        let mut n = 0;
-        let mut next = || {
-            n += 1;
-            format!("${n}")
-        };
-        let mut clauses = Vec::new();
-        if filter.kind.is_some() {
-            clauses.push(format!("(kind = {} OR kind LIKE {})", next(), next()));
-        }
-        if filter.team.is_some() {
-            clauses.push(format!("team = {}", next()));
-        }
-        if filter.since.is_some() {
-            clauses.push(format!("at >= {}", next()));
-        }
-        if filter.before.is_some() {
-            clauses.push(format!("id < {}", next()));
-        }
-        let filter_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-        let sql = format!(
-            "SELECT id, at, kind, actor, team, environment, details FROM audit {filter_sql} ORDER BY id DESC LIMIT {}",
-            next()
-        );
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        if let Some(kind) = &filter.kind {
-            q = q.bind(kind.clone()).bind(format!("{kind}.%"));
-        }
-        if let Some(team) = &filter.team {
-            q = q.bind(team.clone());
-        }
-        if let Some(since) = filter.since {
-            q = q.bind(millis(since));
-        }
-        if let Some(before) = filter.before {
-            q = q.bind(before);
-        }
-        let rows = q.bind(filter.limit).fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let details: String = r.try_get(6)?;
-                Ok(AuditRecord {
-                    id: r.try_get(0)?,
-                    entry: AuditEntry {
-                        at: from_millis(r.try_get(1)?),
-                        kind: r.try_get(2)?,
-                        actor: r.try_get(3)?,
-                        team: r.try_get(4)?,
-                        environment: r.try_get(5)?,
-                        details: serde_json::from_str(&details)?,
-                    },
-                })
-            })
-            .collect()
-    }
-}
-
-const OVERRIDE_COLUMNS: &str =
-    "id, team, service, environment, reason, ticket, created_by, created_at, expires_at, revoked_at, revoked_by";
-
-fn override_from_row(r: &AnyRow) -> anyhow::Result<Override> {
-    let name = |what: &str, text: String| Name::parse(what, &text).map_err(anyhow::Error::msg);
-    let service: Option<String> = r.try_get(2)?;
-    let revoked_at: Option<i64> = r.try_get(9)?;
-    Ok(Override {
-        id: r.try_get(0)?,
-        team: name("team", r.try_get(1)?)?,
-        service: service.map(|s| name("service", s)).transpose()?,
-        environment: name("environment", r.try_get(3)?)?,
-        reason: r.try_get(4)?,
-        ticket: r.try_get(5)?,
-        created_by: r.try_get(6)?,
-        created_at: from_millis(r.try_get(7)?),
-        expires_at: from_millis(r.try_get(8)?),
-        revoked_at: revoked_at.map(from_millis),
-        revoked_by: r.try_get(10)?,
-    })
-}
-
-fn override_entry(kind: &str, at: DateTime<Utc>, by: &str, o: &Override) -> AuditEntry {
-    AuditEntry {
-        kind: kind.into(),
-        at,
-        actor: Some(by.to_string()),
-        team: Some(o.team.to_string()),
-        environment: Some(o.environment.to_string()),
-        details: json!({ "override": o }),
-    }
-}
-
-async fn insert_audit(tx: &mut sqlx::Transaction<'_, sqlx::Any>, e: &AuditEntry) -> anyhow::Result<()> {
-    sqlx::query("INSERT INTO audit (at, kind, actor, team, environment, details) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(millis(e.at))
-        .bind(&e.kind)
-        .bind(e.actor.clone())
-        .bind(e.team.clone())
-        .bind(e.environment.clone())
-        .bind(e.details.to_string())
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }

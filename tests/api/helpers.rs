@@ -40,9 +40,19 @@ pub async fn spawn_in(config_dir: tempfile::TempDir) -> TestApp {
     TestApp { address, client, config_dir }
 }
 
+/// Every answer's error code is one its route declares (the server flags
+/// any other in this header).
+pub fn declared(r: &reqwest::Response) {
+    if let Some(code) = r.headers().get("x-undeclared-error-code") {
+        panic!("{} answered {code:?}, which its route does not declare in the route table", r.url());
+    }
+}
+
 impl TestApp {
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{path}", self.address)).send().await.expect("GET")
+        let r = self.client.get(format!("{}{path}", self.address)).send().await.expect("GET");
+        declared(&r);
+        r
     }
 
     pub async fn get_json(&self, path: &str) -> (u16, Value) {
@@ -53,6 +63,7 @@ impl TestApp {
 
     pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
         let r = self.client.post(format!("{}{path}", self.address)).json(body).send().await.expect("POST");
+        declared(&r);
         let status = r.status().as_u16();
         (status, r.json().await.expect("JSON body"))
     }
@@ -66,6 +77,7 @@ impl TestApp {
             .send()
             .await
             .expect("request");
+        declared(&r);
         let status = r.status().as_u16();
         let text = r.text().await.expect("body");
         (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("not JSON: {text}")))
@@ -126,6 +138,7 @@ impl TestApp {
             r = r.json(b);
         }
         let response = r.send().await.expect("request");
+        declared(&response);
         let status = response.status().as_u16();
         let text = response.text().await.expect("body");
         (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod calendar;
 mod can_deploy;
+mod dashboard;
 mod errors;
 mod helpers;
 mod observability;

@@ -2,7 +2,7 @@
 //! calendar feed.
 
 use chrono::{DateTime, Utc};
-use deploy_gate::http::ROUTES;
+use deploy_gate::http::{EVERY_ROUTE, ROUTES};
 use reqwest::Method;
 
 use crate::helpers::spawn_app;
@@ -28,13 +28,14 @@ async fn openapi_lists_every_route_the_server_has_and_nothing_else() {
             documented.push((method.to_ascii_uppercase(), path.clone()));
         }
     }
-    let mut served: Vec<(String, String)> = ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let mut served: Vec<(String, String)> = ROUTES.iter().map(|r| (r.method.to_string(), r.path.to_string())).collect();
     documented.sort();
     served.sort();
     assert_eq!(documented, served);
 
     // Each one is really served: no route_not_found, no method_not_allowed.
-    for (method, path) in ROUTES {
+    for route in ROUTES {
+        let (method, path) = (route.method, route.path);
         let concrete = path.replace("{id}", "some-id").replace("{name}", "some-team");
         let method = Method::from_bytes(method.as_bytes()).expect("method");
         let r = app.client.request(method.clone(), format!("{}{concrete}", app.address)).send().await.expect("request");
@@ -44,6 +45,30 @@ async fn openapi_lists_every_route_the_server_has_and_nothing_else() {
             !body.contains("route_not_found") && status != 405,
             "{method} {path} is documented but not served: {status} {body:.200}"
         );
+    }
+}
+
+/// Each route's error answers in the OpenAPI document are the catalogue's
+/// codes the route table declares, with their status and documentation.
+#[tokio::test]
+async fn openapi_error_answers_come_from_the_catalogue() {
+    let app = spawn_app(CONFIG).await;
+    let (_, doc) = app.get_json("/openapi.json").await;
+    for route in ROUTES {
+        let op = &doc["paths"][route.path][route.method.to_ascii_lowercase()];
+        for code in route.errors.iter().chain(EVERY_ROUTE) {
+            let response = &op["responses"][code.status().to_string()];
+            let text = response["description"].as_str().unwrap_or_default();
+            assert!(
+                text.contains(&format!("`{}`: {}", code.as_str(), code.doc())),
+                "{} {}: {} missing under {}: {text}",
+                route.method,
+                route.path,
+                code.as_str(),
+                code.status()
+            );
+            assert_eq!(response["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody");
+        }
     }
 }
 

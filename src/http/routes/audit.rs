@@ -1,15 +1,13 @@
 //! `/audit`: every real decision, override and change, newest first.
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
+use crate::error::Error;
+use crate::gate::Gate;
 use crate::http::auth::Auditor;
-use crate::http::error::ApiError;
-use crate::http::openapi::{AuditPage, ErrorBody};
 use crate::http::params;
-use crate::http::state::AppState;
-use crate::store::AuditFilter;
+use crate::store::{AuditFilter, AuditRecord};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -24,21 +22,28 @@ pub struct AuditQuery {
     limit: Option<String>,
 }
 
+/// A page of audit records, newest first.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AuditPage {
+    pub records: Vec<AuditRecord>,
+    /// Pass as `before` for the next page; null on the last.
+    pub next_before: Option<i64>,
+}
+
 /// Every real decision, override and change, newest first.
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
-    responses((status = 200, body = AuditPage), (status = 400, description = "A parameter is missing or malformed", body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = AuditPage)))]
 pub async fn list(
     _caller: Auditor,
-    state: web::Data<AppState>,
+    gate: web::Data<Gate>,
     query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let q = query.into_inner();
     let kind = q.kind.filter(|k| !k.is_empty());
     if let Some(k) = &kind
         && (k.len() > 40 || !k.chars().all(|c| c.is_ascii_lowercase() || c == '.'))
     {
-        return Err(ApiError::bad(
-            "invalid_parameter",
+        return Err(Error::invalid_parameter(
             "kind",
             format!(
                 "kind `{}` is not a record kind; use e.g. decision, override, override.created, window, team",
@@ -50,12 +55,13 @@ pub async fn list(
     let since = params::instant("since", q.since.as_deref())?;
     let before = match q.before.as_deref().filter(|b| !b.is_empty()) {
         None => None,
-        Some(b) => Some(b.parse::<i64>().map_err(|_| {
-            ApiError::bad("invalid_parameter", "before", "before must be a record id from next_before")
-        })?),
+        Some(b) => Some(
+            b.parse::<i64>()
+                .map_err(|_| Error::invalid_parameter("before", "before must be a record id from next_before"))?,
+        ),
     };
     let limit = params::limit(q.limit.as_deref(), 100, 1000)?;
-    let records = state.store.audit(&AuditFilter { kind, team, since, before, limit }).await?;
+    let records = gate.audit_records(&AuditFilter { kind, team, since, before, limit }).await?;
     let next_before = (records.len() as i64 == limit).then(|| records.last().map(|r| r.id)).flatten();
-    Ok(HttpResponse::Ok().json(json!({ "records": records, "next_before": next_before })))
+    Ok(HttpResponse::Ok().json(AuditPage { records, next_before }))
 }

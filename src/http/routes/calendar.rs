@@ -3,22 +3,16 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::http::error::ApiError;
-use crate::http::openapi::ErrorBody;
+use crate::error::Error;
+use crate::gate::{Calendar, Entry, Gate, calendar};
 use crate::http::params;
-use crate::http::state::AppState;
-use crate::policy::{Kind, Rules};
-
-/// The default range, from `from`.
-pub const DEFAULT_SPAN: Duration = Duration::days(14);
-const MAX_SPAN: Duration = Duration::days(366);
-const MAX_OCCURRENCES: usize = 10_000;
+use crate::policy::{Kind, Rules, Window};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct CalendarQuery {
+pub struct CalendarParams {
     /// RFC 3339; default now.
     pub from: Option<String>,
     /// RFC 3339; default 14 days after `from` (8 weeks for the feed).
@@ -28,102 +22,27 @@ pub struct CalendarQuery {
     pub environment: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct Entry {
-    pub window_id: String,
-    pub kind: Kind,
-    pub start: DateTime<Utc>,
-    pub end: DateTime<Utc>,
-    pub reason: Option<String>,
-    #[serde(skip)]
-    pub timezone: &'static str,
-}
-
-/// The occurrences in a range, sorted by start then window id.
-pub struct Calendar {
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    pub entries: Vec<Entry>,
-}
-
-/// The calendar a query asks for.
-pub fn calendar(rules: &Rules, q: &CalendarQuery, now: DateTime<Utc>) -> Result<Calendar, ApiError> {
-    let from = params::instant("from", q.from.as_deref())?.unwrap_or(now);
-    let to = params::instant("to", q.to.as_deref())?.unwrap_or(from + DEFAULT_SPAN);
-    if to <= from {
-        return Err(ApiError::bad("invalid_parameter", "to", "to must be after from"));
-    }
-    if to - from > MAX_SPAN {
-        return Err(ApiError::bad(
-            "invalid_parameter",
-            "to",
-            "the range is longer than 366 days; ask for a shorter one",
-        ));
-    }
-    let team = params::optional_name("team", q.team.as_deref())?;
-    let service = params::optional_name("service", q.service.as_deref())?;
-    let environment = params::optional_name("environment", q.environment.as_deref())?;
-    let mut out = Vec::new();
-    for w in rules.windows() {
-        if !w.may_apply(
-            team.as_ref().map(|n| n.as_str()),
-            service.as_ref().map(|n| n.as_str()),
-            environment.as_ref().map(|n| n.as_str()),
-        ) {
-            continue;
-        }
-        let room = MAX_OCCURRENCES + 1 - out.len();
-        for o in w.schedule.between(from, to, room) {
-            out.push(Entry {
-                window_id: w.id().to_string(),
-                kind: w.kind,
-                start: o.start,
-                end: o.end,
-                reason: w.spec.reason.clone(),
-                timezone: w.zone.name(),
-            });
-        }
-        if out.len() > MAX_OCCURRENCES {
-            return Err(ApiError::bad(
-                "too_many_occurrences",
-                "to",
-                format!(
-                    "more than {MAX_OCCURRENCES} occurrences in the range; ask for a shorter range or filter by team or environment"
-                ),
-            ));
-        }
-    }
-    out.sort_by(|a, b| a.start.cmp(&b.start).then_with(|| a.window_id.cmp(&b.window_id)));
-    Ok(Calendar { from, to, entries: out })
-}
-
 /// Every occurrence in `[from, to)`, sorted by start.
-#[utoipa::path(get, path = "/calendar", tag = "windows", params(CalendarQuery),
-    responses((status = 200, body = Vec<Entry>), (status = 400, description = "A parameter is missing or malformed", body = ErrorBody)))]
-pub async fn get(state: web::Data<AppState>, query: web::Query<CalendarQuery>) -> Result<HttpResponse, ApiError> {
-    let live = state.live();
-    let found = calendar(&live.rules, &query, Utc::now())?;
+#[utoipa::path(get, path = "/calendar", tag = "windows", params(CalendarParams), responses((status = 200, body = Vec<Entry>)))]
+pub async fn get(gate: web::Data<Gate>, query: web::Query<CalendarParams>) -> Result<HttpResponse, Error> {
+    let q = params::calendar(&query, Utc::now(), params::CALENDAR_SPAN)?;
+    let found = calendar(&gate.live().rules, &q)?;
     Ok(HttpResponse::Ok().json(found.entries))
 }
 
 /// How far ahead the iCalendar feed looks when `to` is not given.
 const FEED_SPAN: Duration = Duration::weeks(8);
 
-/// `GET /calendar.ics`: the same occurrences as an RFC 5545 feed to
-/// subscribe to from Google Calendar or Outlook. Times are UTC instants, so
-/// every client shows them right in its own zone, DST included.
-/// The same occurrences as an RFC 5545 iCalendar feed to subscribe to.
-#[utoipa::path(get, path = "/calendar.ics", tag = "windows", params(CalendarQuery),
-    responses((status = 200, description = "text/calendar", content_type = "text/calendar", body = String), (status = 400, description = "A parameter is missing or malformed", body = ErrorBody)))]
-pub async fn ics(state: web::Data<AppState>, query: web::Query<CalendarQuery>) -> Result<HttpResponse, ApiError> {
-    let live = state.live();
+/// The same occurrences as an RFC 5545 feed to subscribe to from Google
+/// Calendar or Outlook. Times are UTC instants, so every client shows them
+/// right in its own zone, DST included.
+#[utoipa::path(get, path = "/calendar.ics", tag = "windows", params(CalendarParams),
+    responses((status = 200, description = "text/calendar", content_type = "text/calendar", body = String)))]
+pub async fn ics(gate: web::Data<Gate>, query: web::Query<CalendarParams>) -> Result<HttpResponse, Error> {
     let now = Utc::now();
-    let mut q = query.into_inner();
-    if q.to.is_none() {
-        let from = params::instant("from", q.from.as_deref())?.unwrap_or(now);
-        q.to = Some((from + FEED_SPAN).to_rfc3339());
-    }
-    let found = calendar(&live.rules, &q, now)?;
+    let q = params::calendar(&query, now, FEED_SPAN)?;
+    let live = gate.live();
+    let found = calendar(&live.rules, &q)?;
     let body = render_ics(&live.rules, &found, now);
     Ok(HttpResponse::Ok().content_type("text/calendar; charset=utf-8").body(body))
 }
@@ -151,7 +70,7 @@ fn fold(line: &str, out: &mut String) {
     out.push_str("\r\n");
 }
 
-fn scope(w: &crate::policy::Window) -> String {
+fn scope(w: &Window) -> String {
     let list = |name: &str, v: &Option<Vec<String>>| v.as_ref().map(|l| format!("{name}: {}", l.join(" ")));
     let parts: Vec<String> =
         [list("environments", &w.spec.environments), list("teams", &w.spec.teams), list("services", &w.spec.services)]
@@ -159,6 +78,20 @@ fn scope(w: &crate::policy::Window) -> String {
             .flatten()
             .collect();
     if parts.is_empty() { "applies to every deploy".into() } else { format!("applies to {}", parts.join("; ")) }
+}
+
+fn description(e: &Entry, w: &Window) -> String {
+    let mut text = String::new();
+    if let Some(r) = &e.reason {
+        text.push_str(r);
+        text.push('\n');
+    }
+    text.push_str(&scope(w));
+    text.push_str(&format!("\nwindow {} ({}), times in {}", e.window_id, w.spec.kind, w.zone.name()));
+    if !w.overridable() {
+        text.push_str("\nno emergency override lifts it");
+    }
+    text
 }
 
 pub fn render_ics(rules: &Rules, found: &Calendar, now: DateTime<Utc>) -> String {
@@ -182,16 +115,6 @@ pub fn render_ics(rules: &Rules, found: &Calendar, now: DateTime<Utc>) -> String
             Kind::Deny => ("Deploy freeze", "deploy-freeze"),
             Kind::Allow => ("Deploy window", "deploy-window"),
         };
-        let mut description = String::new();
-        if let Some(r) = &e.reason {
-            description.push_str(r);
-            description.push('\n');
-        }
-        description.push_str(&scope(w));
-        description.push_str(&format!("\nwindow {} ({}), times in {}", e.window_id, w.spec.kind, w.zone.name()));
-        if !w.overridable() {
-            description.push_str("\nno emergency override lifts it");
-        }
         for line in [
             "BEGIN:VEVENT".to_string(),
             format!("UID:{}-{}@deploy-gate", e.window_id, ics_time(e.start)),
@@ -199,7 +122,7 @@ pub fn render_ics(rules: &Rules, found: &Calendar, now: DateTime<Utc>) -> String
             format!("DTSTART:{}", ics_time(e.start)),
             format!("DTEND:{}", ics_time(e.end)),
             format!("SUMMARY:{}", ics_text(&format!("{what}: {}", e.reason.as_deref().unwrap_or(&e.window_id)))),
-            format!("DESCRIPTION:{}", ics_text(&description)),
+            format!("DESCRIPTION:{}", ics_text(&description(e, w))),
             format!("CATEGORIES:{category}"),
             "TRANSP:TRANSPARENT".to_string(),
             "END:VEVENT".to_string(),

@@ -8,14 +8,29 @@ use std::fmt::Write as _;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
 
-use crate::http::error::ApiError;
-use crate::http::state::AppState;
+use crate::error::Error;
+use crate::gate::{DecisionRecord, Gate};
 use crate::policy::{Kind, Override, Rules, Status, Team, Window};
-use crate::store::{AuditFilter, AuditRecord};
 
 const REFRESH_SECONDS: u32 = 30;
-/// Timeline lanes shown before the rest fold away under "N more".
+// The page stays small (well under 300 KB) however much the gate holds: each
+// section shows what fits a screen and says where the rest is.
+/// Environments shown in "frozen now" and on the timeline.
+const ENVIRONMENTS_SHOWN: usize = 12;
+/// Active freezes listed per environment.
+const FREEZES_SHOWN: usize = 10;
+/// Timeline lanes per environment.
 const LANES_SHOWN: usize = 25;
+/// Bars on the whole timeline; lanes beyond it are summarised.
+const BARS_SHOWN: usize = 500;
+/// Teams that are not green, listed one by one.
+const TEAMS_SHOWN: usize = 100;
+/// Green teams, listed by name.
+const GREEN_NAMES_SHOWN: usize = 200;
+/// Overrides in force, listed.
+const OVERRIDES_SHOWN: usize = 50;
+/// The last decisions.
+const DECISIONS_SHOWN: i64 = 20;
 
 /// HTML-escape text for element content and attribute values.
 fn esc(s: &str) -> String {
@@ -39,12 +54,12 @@ fn when(t: DateTime<Utc>) -> String {
 
 /// The dashboard (HTML).
 #[utoipa::path(get, path = "/", tag = "operations", responses((status = 200, content_type = "text/html", body = String)))]
-pub async fn page(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+pub async fn page(gate: web::Data<Gate>) -> Result<HttpResponse, Error> {
     let now = Utc::now();
-    let live = state.live();
-    let overrides: Vec<Override> = state.overrides().iter().filter(|o| o.active_at(now)).cloned().collect();
-    let decisions =
-        state.store.audit(&AuditFilter { kind: Some("decision".into()), limit: 20, ..AuditFilter::default() }).await?;
+    let live = gate.live();
+    let active = gate.overrides();
+    let overrides = active.active_at(now);
+    let decisions = gate.recent_decisions(DECISIONS_SHOWN).await?;
     let html = render(&live.rules, &overrides, &decisions, now);
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
@@ -69,6 +84,21 @@ fn environments(rules: &Rules) -> Vec<String> {
     set.into_iter().collect()
 }
 
+/// The environments shown, and a line on those left out.
+fn shown_environments(rules: &Rules) -> (Vec<String>, String) {
+    let mut all = environments(rules);
+    if all.len() <= ENVIRONMENTS_SHOWN {
+        return (all, String::new());
+    }
+    let rest = all.split_off(ENVIRONMENTS_SHOWN);
+    let more = format!(
+        "<p class=\"muted\">{} more environments ({}…): ask <a href=\"/calendar\">/calendar?environment=NAME</a>.</p>",
+        rest.len(),
+        esc(&rest.iter().take(5).cloned().collect::<Vec<_>>().join(", "))
+    );
+    (all, more)
+}
+
 fn scope(w: &Window) -> String {
     let part = |name: &str, v: &Option<Vec<String>>| v.as_ref().map(|l| format!("{name} {}", l.join(", ")));
     let parts: Vec<String> =
@@ -76,7 +106,12 @@ fn scope(w: &Window) -> String {
     if parts.is_empty() { "every team".into() } else { parts.join("; ") }
 }
 
-pub fn render(rules: &Rules, overrides: &[Override], decisions: &[AuditRecord], now: DateTime<Utc>) -> String {
+pub fn render(
+    rules: &Rules,
+    overrides: &[&Override],
+    decisions: &[(DateTime<Utc>, DecisionRecord)],
+    now: DateTime<Utc>,
+) -> String {
     let mut h = String::with_capacity(64 * 1024);
     let _ = write!(
         h,
@@ -110,7 +145,8 @@ pub fn render(rules: &Rules, overrides: &[Override], decisions: &[AuditRecord], 
 fn frozen_now(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
     h.push_str("<section id=\"frozen\"><h2>Frozen now</h2>\n<div class=\"envs\">\n");
     let horizon = now + Duration::days(366);
-    for env in environments(rules) {
+    let (envs, more_envs) = shown_environments(rules);
+    for env in envs {
         let _ = write!(h, "<div class=\"env\" data-environment=\"{}\"><h3>{}</h3>", esc(&env), esc(&env));
         let active: Vec<(&Window, Option<DateTime<Utc>>)> = rules
             .windows()
@@ -122,7 +158,8 @@ fn frozen_now(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
             h.push_str("<p class=\"clear\"><span class=\"badge green\">OPEN</span> no freeze is active</p>");
         } else {
             h.push_str("<ul>");
-            for (w, until) in active {
+            let hidden = active.len().saturating_sub(FREEZES_SHOWN);
+            for (w, until) in active.into_iter().take(FREEZES_SHOWN) {
                 let until = until.map_or("no end within a year".to_string(), |u| format!("until {}", when(u)));
                 let _ = write!(
                     h,
@@ -134,11 +171,19 @@ fn frozen_now(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
                     locked = if w.overridable() { "" } else { "; no override lifts it" },
                 );
             }
+            if hidden > 0 {
+                let _ = write!(
+                    h,
+                    "<li class=\"muted\">and {hidden} more: <a href=\"/windows\">/windows</a> lists them all</li>"
+                );
+            }
             h.push_str("</ul>");
         }
         h.push_str("</div>\n");
     }
-    h.push_str("</div></section>\n");
+    h.push_str("</div>");
+    h.push_str(&more_envs);
+    h.push_str("</section>\n");
 }
 
 fn timeline(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
@@ -146,7 +191,9 @@ fn timeline(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
     let to = now + Duration::days(7);
     h.push_str("<section id=\"timeline\"><h2>The next 7 days</h2>\n");
     h.push_str("<p class=\"legend\"><span class=\"swatch deny\"></span> freeze <span class=\"swatch allow\"></span> deploy window <span class=\"swatch now\"></span> now (times in UTC)</p>\n");
-    for env in environments(rules) {
+    let (envs, more_envs) = shown_environments(rules);
+    let mut bars_left = BARS_SHOWN;
+    for env in envs {
         let mut lanes: Vec<(&Window, Vec<crate::schedule::Occurrence>)> = rules
             .windows()
             .iter()
@@ -160,15 +207,29 @@ fn timeline(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
             h.push_str("<p class=\"muted\">No window in these days.</p></div>\n");
             continue;
         }
-        let (shown, rest) = lanes.split_at(lanes.len().min(LANES_SHOWN));
-        svg(h, shown, from, to, now);
+        let mut fits = 0;
+        for (_, occurrences) in lanes.iter().take(LANES_SHOWN) {
+            if occurrences.len() > bars_left {
+                break;
+            }
+            bars_left -= occurrences.len();
+            fits += 1;
+        }
+        let (shown, rest) = lanes.split_at(fits);
+        if !shown.is_empty() {
+            svg(h, shown, from, to, now);
+        }
         if !rest.is_empty() {
-            let _ = write!(h, "<details><summary>{} more windows</summary>", rest.len());
-            svg(h, rest, from, to, now);
-            h.push_str("</details>");
+            let _ = write!(
+                h,
+                "<p class=\"muted more\">{} more windows in these days: <a href=\"/calendar?environment={env}\">/calendar?environment={env}</a> lists every occurrence.</p>",
+                rest.len(),
+                env = esc(&env),
+            );
         }
         h.push_str("</div>\n");
     }
+    h.push_str(&more_envs);
     h.push_str("</section>\n");
 }
 
@@ -242,14 +303,14 @@ fn status_label(s: Status) -> &'static str {
 }
 
 fn teams(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
-    let mut list: Vec<&Team> = rules.teams().map(|t| &**t).collect();
+    let mut list: Vec<(&Team, Status)> = rules.teams().map(|t| (&**t, t.effective_status(now))).collect();
     let rank = |s: Status| match s {
         Status::Red => 0,
         Status::Yellow => 1,
         Status::Green => 2,
     };
-    list.sort_by_key(|t| (rank(t.effective_status(now)), t.name.to_string()));
-    let count = |s: Status| list.iter().filter(|t| t.effective_status(now) == s).count();
+    list.sort_by_key(|(t, s)| (rank(*s), t.name.to_string()));
+    let count = |s: Status| list.iter().filter(|(_, e)| *e == s).count();
     let _ = write!(
         h,
         "<section id=\"teams\"><h2>Teams</h2><p>{} red · {} yellow · {} green (yellow teams past their plan's due date count as red)</p><ul class=\"teams\">",
@@ -257,43 +318,70 @@ fn teams(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
         count(Status::Yellow),
         count(Status::Green)
     );
-    for t in list {
-        let effective = t.effective_status(now);
-        let class = effective.as_str();
+    let (not_green, green): (Vec<_>, Vec<_>) = list.iter().partition(|(_, s)| *s != Status::Green);
+    // Green teams get a card only while the page has room for them.
+    let cards = not_green.len().min(TEAMS_SHOWN);
+    let green_cards = TEAMS_SHOWN.saturating_sub(cards).min(green.len());
+    for (t, effective) in not_green.iter().take(cards).chain(green.iter().take(green_cards)) {
+        team_card(h, t, *effective, now);
+    }
+    h.push_str("</ul>");
+    if not_green.len() > cards {
         let _ = write!(
             h,
-            "<li class=\"team {class}\" data-team=\"{name}\" data-status=\"{class}\"><span class=\"badge {class}\">{label}</span> <strong>{name}</strong>",
-            name = esc(t.name.as_str()),
-            label = status_label(effective),
+            "<p class=\"muted\">and {} more red or yellow teams: <a href=\"/teams\">/teams</a> lists them all.</p>",
+            not_green.len() - cards
         );
-        if t.overdue(now) {
-            h.push_str(" <span class=\"muted\">(yellow, plan overdue)</span>");
-        }
-        if let Some(plan) = &t.spec.plan {
-            let link = if plan.starts_with("https://") || plan.starts_with("http://") {
-                format!("<a href=\"{}\">plan</a>", esc(plan))
-            } else {
-                format!("plan {}", esc(plan))
-            };
-            let _ = write!(h, "<br><span class=\"muted\">{link}");
-            if let Some(due) = t.spec.plan_due {
-                let _ = write!(h, ", due {due}");
-            }
-            h.push_str("</span>");
-        }
-        h.push_str("</li>");
     }
-    h.push_str("</ul></section>\n");
+    let rest: Vec<&str> = green.iter().skip(green_cards).map(|(t, _)| t.name.as_str()).collect();
+    if !rest.is_empty() {
+        let names: Vec<String> = rest.iter().take(GREEN_NAMES_SHOWN).map(|n| esc(n)).collect();
+        let more = rest.len().saturating_sub(GREEN_NAMES_SHOWN);
+        let _ = write!(
+            h,
+            "<details class=\"green-teams\"><summary>{} more green teams</summary><p>{}{}</p></details>",
+            rest.len(),
+            names.join(", "),
+            if more > 0 { format!(" and {more} more (<a href=\"/teams\">/teams</a>)") } else { String::new() }
+        );
+    }
+    h.push_str("</section>\n");
 }
 
-fn overrides_table(h: &mut String, overrides: &[Override]) {
+fn team_card(h: &mut String, t: &Team, effective: Status, now: DateTime<Utc>) {
+    let class = effective.as_str();
+    let _ = write!(
+        h,
+        "<li class=\"team {class}\" data-team=\"{name}\" data-status=\"{class}\"><span class=\"badge {class}\">{label}</span> <strong>{name}</strong>",
+        name = esc(t.name.as_str()),
+        label = status_label(effective),
+    );
+    if t.overdue(now) {
+        h.push_str(" <span class=\"muted\">(yellow, plan overdue)</span>");
+    }
+    if let Some(plan) = &t.spec.plan {
+        let link = if plan.starts_with("https://") || plan.starts_with("http://") {
+            format!("<a href=\"{}\">plan</a>", esc(plan))
+        } else {
+            format!("plan {}", esc(plan))
+        };
+        let _ = write!(h, "<br><span class=\"muted\">{link}");
+        if let Some(due) = t.spec.plan_due {
+            let _ = write!(h, ", due {due}");
+        }
+        h.push_str("</span>");
+    }
+    h.push_str("</li>");
+}
+
+fn overrides_table(h: &mut String, overrides: &[&Override]) {
     h.push_str("<section id=\"overrides\"><h2>Overrides in force</h2>");
     if overrides.is_empty() {
         h.push_str("<p class=\"muted\">None.</p></section>\n");
         return;
     }
     h.push_str("<table><thead><tr><th>target</th><th>reason</th><th>by</th><th>until</th></tr></thead><tbody>");
-    for o in overrides {
+    for o in overrides.iter().take(OVERRIDES_SHOWN) {
         let target = match &o.service {
             Some(s) => format!("{}/{s} in {}", o.team, o.environment),
             None => format!("{} in {}", o.team, o.environment),
@@ -309,33 +397,35 @@ fn overrides_table(h: &mut String, overrides: &[Override]) {
             until = when(o.expires_at),
         );
     }
-    h.push_str("</tbody></table></section>\n");
+    h.push_str("</tbody></table>");
+    if overrides.len() > OVERRIDES_SHOWN {
+        let _ = write!(
+            h,
+            "<p class=\"muted\">and {} more: <code>GET /overrides?active=true</code> lists them all.</p>",
+            overrides.len() - OVERRIDES_SHOWN
+        );
+    }
+    h.push_str("</section>\n");
 }
 
-fn decisions_table(h: &mut String, decisions: &[AuditRecord]) {
+fn decisions_table(h: &mut String, decisions: &[(DateTime<Utc>, DecisionRecord)]) {
     h.push_str("<section id=\"decisions\"><h2>Last decisions</h2>");
     if decisions.is_empty() {
         h.push_str("<p class=\"muted\">None yet.</p></section>\n");
         return;
     }
     h.push_str("<table><thead><tr><th>when</th><th>target</th><th>result</th><th>reasons</th><th>asked by</th></tr></thead><tbody>");
-    for r in decisions {
-        let d = &r.entry.details;
-        let target = &d["target"];
-        let service = target["service"].as_str().map(|s| format!("/{s}")).unwrap_or_default();
-        let allowed = d["allowed"] == true;
-        let reasons: Vec<&str> = d["reasons"].as_array().into_iter().flatten().filter_map(|c| c.as_str()).collect();
+    for (at, d) in decisions {
+        let reasons: Vec<&str> = d.reasons.iter().map(|c| c.as_str()).collect();
         let _ = write!(
             h,
-            "<tr><td>{when}</td><td>{team}{service} in {env}</td><td><span class=\"badge {class}\">{result}</span></td><td>{reasons}</td><td>{actor}</td></tr>",
-            when = when(r.entry.at),
-            team = esc(target["team"].as_str().unwrap_or("?")),
-            service = esc(&service),
-            env = esc(target["environment"].as_str().unwrap_or("?")),
-            class = if allowed { "green" } else { "red" },
-            result = if allowed { "ALLOWED" } else { "DENIED" },
+            "<tr><td>{when}</td><td>{target}</td><td><span class=\"badge {class}\">{result}</span></td><td>{reasons}</td><td>{actor}</td></tr>",
+            when = when(*at),
+            target = esc(&d.target.to_string()),
+            class = if d.allowed { "green" } else { "red" },
+            result = if d.allowed { "ALLOWED" } else { "DENIED" },
             reasons = esc(&reasons.join(", ")),
-            actor = esc(r.entry.actor.as_deref().unwrap_or("")),
+            actor = esc(d.actor.as_deref().or(d.token.as_deref()).unwrap_or("")),
         );
     }
     h.push_str("</tbody></table></section>\n");

@@ -1,10 +1,11 @@
 //! Liveness, readiness and metrics.
 
 use actix_web::{HttpResponse, web};
+use chrono::Utc;
 use serde_json::json;
 
-use crate::http::metrics::Gauges;
-use crate::http::state::AppState;
+use crate::gate::Gate;
+use crate::http::metrics::{Gauges, Metrics};
 use crate::policy::Kind;
 
 /// Liveness.
@@ -13,16 +14,16 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// Ready when the store answers and a config is loaded. A refused config
-/// edit does not make the gate unready: the last good config is in force,
-/// and `last_error` says what was wrong with the edit.
+/// Ready when the store takes a write and a config is loaded. A refused
+/// config edit does not make the gate unready: the last good config is in
+/// force, and `last_error` says what was wrong with the edit.
 #[utoipa::path(get, path = "/readyz", tag = "operations",
     responses((status = 200, description = "Ready; `config.last_error` lists a refused config edit's problems"),
-        (status = 503, description = "The store does not answer")))]
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let live = state.live();
-    let reload = state.reload_status();
-    let store = state.store.ping().await;
+        (status = 503, description = "The store cannot record decisions now")))]
+pub async fn readyz(gate: web::Data<Gate>) -> HttpResponse {
+    let live = gate.live();
+    let reload = gate.catalog().reload_status();
+    let store = gate.store().probe(Utc::now()).await;
     let body = json!({
         "ready": store.is_ok(),
         "store": match &store { Ok(()) => json!({"ok": true}), Err(e) => json!({"ok": false, "error": format!("{e:#}")}) },
@@ -41,18 +42,18 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 
 /// Prometheus text format: decisions, reasons, request latency, active windows and overrides, reloads.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let now = chrono::Utc::now();
-    let live = state.live();
+pub async fn metrics(gate: web::Data<Gate>, metrics: web::Data<Metrics>) -> HttpResponse {
+    let now = Utc::now();
+    let live = gate.live();
     let active =
         |kind: Kind| live.rules.windows().iter().filter(|w| w.kind == kind && w.containing(now).is_some()).count();
-    let reload = state.reload_status();
+    let reload = gate.catalog().reload_status();
     let gauges = Gauges {
         active_deny: active(Kind::Deny),
         active_allow: active(Kind::Allow),
-        active_overrides: state.overrides().iter().filter(|o| o.active_at(now)).count(),
+        active_overrides: gate.overrides().active_at(now).len(),
         reloads: reload.reloads,
         reload_errors: reload.failures,
     };
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(state.metrics.render(&gauges))
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(metrics.render(&gauges))
 }

@@ -1,0 +1,67 @@
+//! Every route, with the error codes it can answer: the OpenAPI document
+//! takes its error responses from here, and every answer is checked against
+//! it (an error code a route does not declare is flagged in a header and the
+//! log, which the tests refuse).
+
+use crate::error::ErrorCode::{self, *};
+
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    /// The codes this route answers with, besides those of [`EVERY_ROUTE`].
+    pub errors: &'static [ErrorCode],
+}
+
+/// What any route may answer.
+pub const EVERY_ROUTE: &[ErrorCode] = &[MethodNotAllowed, HeaderTooLarge, Internal];
+
+const BODY: &[ErrorCode] = &[InvalidJson, PayloadTooLarge];
+const TOKEN: &[ErrorCode] = &[Unauthorized, Forbidden, TooManyRequests];
+
+macro_rules! routes {
+    ($($method:literal $path:literal => [$($code:expr),* $(,)?];)*) => {
+        /// Every route `routes` registers, by method and path.
+        pub const ROUTES: &[Route] = &[$(Route { method: $method, path: $path, errors: &[$($code),*] }),*];
+    };
+}
+
+routes! {
+    "GET" "/" => [StoreUnavailable];
+    "GET" "/can-deploy" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidQuery, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];
+    "POST" "/can-deploy" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidJson, PayloadTooLarge, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];
+    "GET" "/windows" => [InvalidParameter, UnknownParameter, InvalidQuery];
+    "POST" "/windows" => [InvalidJson, PayloadTooLarge, Unauthorized, Forbidden, TooManyRequests, WindowExists, DefinedInConfig, StoreUnavailable,
+        InvalidValue, InvalidType, MissingField, UnknownField, InvalidId, InvalidSchedule, InvalidCron, InvalidDuration, InvalidTime, UnknownTimezone, InvalidPattern];
+    "GET" "/windows/{id}" => [InvalidParameter, UnknownParameter, InvalidQuery, WindowNotFound];
+    "PUT" "/windows/{id}" => [InvalidJson, PayloadTooLarge, Unauthorized, Forbidden, TooManyRequests, DefinedInConfig, StoreUnavailable,
+        InvalidValue, InvalidType, MissingField, UnknownField, InvalidId, InvalidSchedule, InvalidCron, InvalidDuration, InvalidTime, UnknownTimezone, InvalidPattern];
+    "DELETE" "/windows/{id}" => [Unauthorized, Forbidden, TooManyRequests, WindowNotFound, DefinedInConfig, StoreUnavailable];
+    "GET" "/calendar" => [InvalidParameter, UnknownParameter, InvalidQuery, TooManyOccurrences];
+    "GET" "/calendar.ics" => [InvalidParameter, UnknownParameter, InvalidQuery, TooManyOccurrences];
+    "GET" "/teams" => [];
+    "GET" "/teams/{name}" => [TeamNotFound];
+    "PUT" "/teams/{name}" => [InvalidJson, PayloadTooLarge, Unauthorized, Forbidden, TooManyRequests, DefinedInConfig, StoreUnavailable,
+        InvalidValue, InvalidType, MissingField, UnknownField, InvalidTime, UnknownTimezone];
+    "POST" "/overrides" => [InvalidJson, PayloadTooLarge, InvalidHeader, Unauthorized, Forbidden, TooManyRequests, TooManyOverrides,
+        IdempotencyKeyReused, StoreUnavailable, InvalidValue, MissingField, InvalidDuration];
+    "GET" "/overrides" => [InvalidParameter, UnknownParameter, InvalidQuery, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];
+    "DELETE" "/overrides/{id}" => [Unauthorized, Forbidden, TooManyRequests, OverrideNotFound, OverrideEnded, StoreUnavailable];
+    "GET" "/audit" => [InvalidParameter, UnknownParameter, InvalidQuery, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];
+    "GET" "/healthz" => [];
+    "GET" "/readyz" => [];
+    "GET" "/metrics" => [];
+    "GET" "/openapi.json" => [];
+    "GET" "/docs/" => [];
+}
+
+/// Whether `code` is an answer the route at (method, matched pattern) declares.
+pub fn declares(method: &str, pattern: &str, code: ErrorCode) -> bool {
+    if EVERY_ROUTE.contains(&code) {
+        return true;
+    }
+    match ROUTES.iter().find(|r| r.method == method && r.path == pattern) {
+        Some(r) => r.errors.contains(&code) || (r.errors.contains(&Unauthorized) && TOKEN.contains(&code)),
+        // Unmatched paths answer route_not_found, and malformed requests the protocol errors.
+        None => matches!(code, RouteNotFound | InvalidPath) || BODY.contains(&code),
+    }
+}

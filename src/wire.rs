@@ -1,0 +1,132 @@
+//! The shapes that cross the wire, shared by the server, which writes them,
+//! and the command line, which reads them: one definition, so the two cannot
+//! drift apart.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::policy::{Code as ReasonCode, Decision, Override, OverrideRef, Reason, Verdict};
+
+/// What `/can-deploy` answers: the decision, its id, and whether it was a simulation.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Answer {
+    #[serde(flatten)]
+    pub decision: Decision,
+    pub decision_id: String,
+    pub simulated: bool,
+}
+
+/// The question, as a query string (GET) or a JSON body (POST).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DecisionRequest {
+    /// The team that owns what is deployed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    /// The service deployed; absent means the team's whole surface.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    /// Where, e.g. `production`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// How long the deploy takes (`20m`): also deny if a freeze opens or the deploy window closes meanwhile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_duration: Option<String>,
+    /// RFC 3339: simulate the decision at this instant (not audited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// Who or what asked, for the audit log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// The pipeline run that asked, for the audit log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline_url: Option<String>,
+    /// The commit deployed, for the audit log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+/// A request for an emergency override.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct OverrideRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// Why, in words others can act on later: at least two words and ten letters or digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    /// How long: default 1h, at most `[auth] max_override_ttl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<String>,
+}
+
+/// Every error: a stable `code` from the catalogue, a `message` a person
+/// can act on, the `field` to blame when there is one.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// For a 422: every problem with the body.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<ProblemDetail>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ProblemDetail {
+    pub code: String,
+    pub field: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    /// The catalogue's shape for an error.
+    pub fn of(e: &crate::error::Error) -> ErrorBody {
+        let problems = e
+            .problems
+            .iter()
+            .map(|p| ProblemDetail {
+                code: p.code.as_str().to_string(),
+                field: p.api_field(),
+                message: p.message.clone(),
+            })
+            .collect();
+        ErrorBody {
+            error: ErrorDetail {
+                code: e.code.as_str().to_string(),
+                message: e.message.clone(),
+                field: e.field.clone(),
+                problems,
+            },
+        }
+    }
+
+    /// The message with the field to blame, on one line.
+    pub fn line(&self) -> String {
+        match &self.error.field {
+            Some(f) => format!("{} (field {f})", self.error.message),
+            None => self.error.message.clone(),
+        }
+    }
+}
+
+/// An override as created: the override, and what it cannot lift.
+#[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct CreatedOverride {
+    #[serde(flatten)]
+    pub created: Override,
+    /// Windows in force now for this target that no override lifts
+    /// (`overridable = false`): the override is created, but they still deny.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Reason>,
+}
