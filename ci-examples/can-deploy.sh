@@ -3,8 +3,10 @@
 # The same flags and exit codes as `deploy-gate check`:
 #   0  allowed
 #   1  denied
-#   2  the gate could not be asked (unreachable, timeout, bad answer),
-#      unless --on-error allow (then 0, with a loud warning)
+#   2  the gate could not be asked (unreachable, timeout, 5xx, bad answer),
+#      unless --on-error allow (then 0, with a loud warning); or the gate
+#      refused the question (4xx: a wrong parameter or token), whatever
+#      --on-error says
 #
 #   DEPLOY_GATE_URL=https://gate.example DEPLOY_GATE_TOKEN=... \
 #     can-deploy.sh --team payments --environment production \
@@ -107,6 +109,14 @@ ask() {
       -H 'Content-Type: application/json' "${auth[@]}" -d "$body" "${url%/}/can-deploy"); then
     could_not_ask "cannot reach ${url%/}/can-deploy"
   fi
+  case "$status" in
+    4??)
+      if jq -e '.error.code' "$answer" >/dev/null 2>&1; then
+        echo "can-deploy.sh: the gate refused the question ($status $(jq -r .error.code "$answer")): $(jq -r '.error.message + (if .error.field then " (field \(.error.field))" else "" end)' "$answer")" >&2
+        echo "can-deploy.sh: fix the request or the token; exit 2 whatever --on-error says" >&2
+        exit 2
+      fi ;;
+  esac
   if [ "$status" != 200 ] || ! jq -e '.allowed | type == "boolean"' "$answer" >/dev/null 2>&1; then
     could_not_ask "${url%/}/can-deploy answered $status: $(jq -r '.error.message // empty' "$answer" 2>/dev/null || head -c 120 "$answer")"
   fi
@@ -134,7 +144,7 @@ report() {
     if [ "$verdict" = DENIED ]; then
       next=$(next_epoch)
       if [ -n "$next" ]; then echo "  next allowed at $(both_zones "$next")"
-      else echo "  no time is known when this deploy would be allowed"; fi
+      else echo "  no time is known when this deploy would be allowed; the reasons above say why"; fi
     fi
     echo "  decision $(jq -r .decision_id "$answer")"
   fi
@@ -157,6 +167,15 @@ while true; do
   if [ "$allowed" = true ] || [ "$wait_seconds" -eq 0 ] || [ -z "$next" ] || [ "$next" -gt "$deadline" ]; then
     report
     [ "$allowed" = true ] && exit 0
+    if [ "$wait_seconds" -gt 0 ]; then
+      if [ -z "$next" ]; then
+        echo "can-deploy.sh: not waiting: no time is known when this deploy would be allowed, so there is nothing to wait for" >&2
+      elif [ "$first" = true ]; then
+        echo "can-deploy.sh: not waiting: the next allowed time, $(both_zones "$next"), is more than --wait $wait_for away" >&2
+      else
+        echo "can-deploy.sh: not waiting: --wait is over" >&2
+      fi
+    fi
     exit 1
   fi
   [ "$first" = true ] && report

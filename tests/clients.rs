@@ -171,6 +171,54 @@ async fn a_gate_that_cannot_be_asked_exits_2_unless_on_error_allow() {
     }
 }
 
+/// A 4xx is the gate's answer to a wrong question or token: exit 2 with its
+/// message, even with --on-error allow, never a deploy through a freeze.
+#[tokio::test]
+async fn a_refused_question_exits_2_even_with_on_error_allow() {
+    let app = spawn_app(&config(Utc::now() + chrono::Duration::hours(2))).await;
+    for client in BOTH {
+        for (args, says) in [
+            (
+                vec!["--team", "frozen", "--environment", "production", "--expected-duration", "30d"],
+                "longer than 7 days",
+            ),
+            (vec!["--team", "a b", "--environment", "production"], "team `a b`"),
+        ] {
+            let mut args = args.clone();
+            args.extend(["--on-error", "allow"]);
+            let r = run(client, &app.address, &args, &[]).await;
+            assert_eq!(r.code, Some(2), "{client:?} {args:?}: {}{}", r.stdout, r.stderr);
+            assert!(r.stderr.contains("refused the question") && r.stderr.contains(says), "{client:?}: {}", r.stderr);
+            assert!(!r.stderr.contains("DEPLOYING WITHOUT A DECISION"), "{client:?}: {}", r.stderr);
+        }
+        let r = run(
+            client,
+            &app.address,
+            &["--team", "frozen", "--environment", "production", "--on-error", "allow"],
+            &[("DEPLOY_GATE_TOKEN", "not-a-known-token")],
+        )
+        .await;
+        assert_eq!(r.code, Some(2), "{client:?}: a bad token is refused, not ignored: {}", r.stderr);
+        assert!(r.stderr.contains("401"), "{client:?}: {}", r.stderr);
+    }
+}
+
+/// `--wait` that will not wait says why.
+#[tokio::test]
+async fn wait_that_will_not_wait_says_why() {
+    let app = spawn_app(&config(Utc::now() + chrono::Duration::hours(1))).await;
+    for client in BOTH {
+        let r =
+            run(client, &app.address, &["--team", "frozen", "--environment", "production", "--wait", "1m"], &[]).await;
+        assert_eq!(r.code, Some(1));
+        assert!(
+            r.stderr.contains("not waiting: the next allowed time") && r.stderr.contains("is more than --wait"),
+            "{client:?}: {}",
+            r.stderr
+        );
+    }
+}
+
 #[tokio::test]
 async fn the_pipeline_that_asked_is_in_the_audit_log_and_the_job_summary() {
     let app = spawn_app(&config(Utc::now() + chrono::Duration::hours(2))).await;

@@ -1,5 +1,6 @@
 //! `deploy-gate check`: the step before a deploy. Exit 0 allowed, 1 denied,
-//! 2 the gate could not be asked (unless `--on-error allow`).
+//! 2 the gate could not be asked (unless `--on-error allow`) or refused the
+//! question.
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -7,10 +8,11 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use serde_json::{Value, json};
 
 use super::ci;
-use crate::client::{AskError, Gate, error_message};
+use crate::client::{AskError, Event, GateClient, Reply};
+use crate::policy::Code;
+use crate::wire::{Answer, DecisionRequest, ErrorBody, Reason};
 
 /// What to do when the gate cannot be asked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -24,14 +26,15 @@ pub enum OnError {
 #[derive(Debug, clap::Args)]
 pub struct Check {
     #[command(flatten)]
-    pub target: super::Target,
+    pub deploy: super::DeployArgs,
     /// How long the deploy takes, e.g. 20m: also denied if a freeze starts meanwhile.
     #[arg(long)]
     pub expected_duration: Option<String>,
     /// While denied, wait up to this long (e.g. 30m) for the next allowed time, then ask again.
     #[arg(long, value_parser = super::parse_wait)]
     pub wait: Option<Duration>,
-    /// When the gate cannot be asked: deny (exit 2) or allow (exit 0, with a warning).
+    /// When the gate cannot be asked (unreachable, timeout, 5xx): deny (exit 2) or allow (exit 0, with a warning).
+    /// A gate that refuses the question (4xx) always exits 2.
     #[arg(long, value_enum, default_value = "deny")]
     pub on_error: OnError,
     /// Print the decision as JSON.
@@ -83,39 +86,53 @@ fn could_not_ask(c: &Check, why: &str) -> ExitCode {
     }
 }
 
+/// The gate answered, but refused the question: asking again, or going on
+/// without it, would not be right.
+fn refused(status: u16, error: &ErrorBody) -> ExitCode {
+    eprintln!("deploy-gate: the gate refused the question ({status} {}): {}", error.error.code, error.line());
+    eprintln!("deploy-gate: fix the request or the token; exit 2 whatever --on-error says");
+    ExitCode::from(COULD_NOT_ASK)
+}
+
+fn show(event: Event) {
+    match event {
+        Event::Retrying { url, attempt, of, delay } => {
+            eprintln!("deploy-gate: cannot connect to {url} (attempt {attempt} of {of}); retrying in {delay:?}")
+        }
+    }
+}
+
 async fn check(c: Check) -> ExitCode {
     let who = ci::detect(|k| std::env::var(k).ok());
-    let body = json!({
-        "team": c.target.team,
-        "service": c.target.service,
-        "environment": c.target.environment,
-        "expected_duration": c.expected_duration,
-        "actor": c.actor.clone().or(who.actor),
-        "pipeline_url": c.pipeline_url.clone().or(who.pipeline_url),
-        "commit": c.commit.clone().or(who.commit),
-    });
-    let gate = match Gate::new(&c.target.url, c.target.token.clone(), Duration::from_secs(5).min(c.timeout), c.timeout)
-    {
+    let d = &c.deploy;
+    let question = DecisionRequest {
+        team: Some(d.team.clone()),
+        service: d.service.clone(),
+        environment: Some(d.environment.clone()),
+        expected_duration: c.expected_duration.clone(),
+        at: None,
+        actor: c.actor.clone().or(who.actor),
+        pipeline_url: c.pipeline_url.clone().or(who.pipeline_url),
+        commit: c.commit.clone().or(who.commit),
+    };
+    let gate = match GateClient::new(&d.url, d.token.clone(), Duration::from_secs(5).min(c.timeout), c.timeout) {
         Ok(g) => g,
+        Err(e @ AskError::BadUrl { .. }) => {
+            eprintln!("deploy-gate: {e}");
+            return ExitCode::from(COULD_NOT_ASK);
+        }
         Err(e) => return could_not_ask(&c, &e.to_string()),
     };
     let deadline = c.wait.map(|w| Instant::now() + w);
     let mut first = true;
     loop {
-        let decision = match gate.send(reqwest::Method::POST, "/can-deploy", Some(&body)).await {
-            Ok((200, d)) if d["allowed"].is_boolean() => d,
-            Ok((status, body)) => {
-                return could_not_ask(
-                    &c,
-                    &format!("{} answered {status}: {}", gate.url("/can-deploy"), error_message(&body)),
-                );
-            }
-            Err(e @ (AskError::Unreachable { .. } | AskError::BadAnswer { .. })) => {
-                return could_not_ask(&c, &e.to_string());
-            }
+        let answer = match gate.ask(&question, &mut show).await {
+            Ok(Reply::Done(a)) => a,
+            Ok(Reply::Refused { status, error }) => return refused(status, &error),
+            Err(e) => return could_not_ask(&c, &e.to_string()),
         };
-        let allowed = decision["allowed"] == true;
-        let next = decision["next_allowed_at"].as_str().and_then(|s| s.parse::<DateTime<Utc>>().ok());
+        let allowed = answer.decision.allowed;
+        let next = answer.decision.next_allowed_at;
         // Wait only when the gate names a time within --wait; ask again then.
         let wait_until = match (allowed, deadline, next) {
             (false, Some(deadline), Some(next)) => {
@@ -125,9 +142,12 @@ async fn check(c: Check) -> ExitCode {
             _ => None,
         };
         if wait_until.is_none() || first {
-            report(&c, &decision);
+            report(&c, &answer);
         }
         let Some((until, next)) = wait_until else {
+            if !allowed && let Some(limit) = c.wait {
+                eprintln!("deploy-gate: not waiting: {}", why_not_waiting(&answer, limit, first));
+            }
             return ExitCode::from(if allowed { ALLOWED } else { DENIED });
         };
         first = false;
@@ -138,6 +158,19 @@ async fn check(c: Check) -> ExitCode {
         if deadline.is_some_and(|d| Instant::now() >= d) {
             eprintln!("deploy-gate: --wait is over; asking one last time");
         }
+    }
+}
+
+/// Why `--wait` gives up on a denied answer.
+fn why_not_waiting(answer: &Answer, limit: Duration, first: bool) -> String {
+    match answer.decision.next_allowed_at {
+        Some(next) if first => format!(
+            "the next allowed time, {}, is more than --wait {} away",
+            both_zones(next),
+            humantime::format_duration(limit)
+        ),
+        Some(_) => "--wait is over".to_string(),
+        None => "no time is known when this deploy would be allowed, so there is nothing to wait for".to_string(),
     }
 }
 
@@ -172,7 +205,7 @@ fn short(d: Duration) -> String {
     }
 }
 
-/// "2026-11-30 07:00:00 UTC (08:00:00 CET on this runner)".
+/// "2026-11-30 07:00:00 UTC (2026-11-30 08:00:00 CET on this runner)".
 fn both_zones(t: DateTime<Utc>) -> String {
     let utc = t.format("%Y-%m-%d %H:%M:%S UTC");
     let local = match std::env::var("TZ").ok().and_then(|z| z.trim_start_matches(':').parse::<chrono_tz::Tz>().ok()) {
@@ -182,92 +215,89 @@ fn both_zones(t: DateTime<Utc>) -> String {
     format!("{utc} ({local} on this runner)")
 }
 
-fn report(c: &Check, d: &Value) {
+fn report(c: &Check, a: &Answer) {
     if c.json {
-        println!("{d}");
+        println!("{}", serde_json::to_string(a).unwrap_or_default());
     } else {
-        print!("{}", human(c, d));
+        print!("{}", human(&c.deploy.to_string(), a));
     }
-    summary(&markdown(c, d));
+    summary(&markdown(&c.deploy.to_string(), a));
 }
 
-fn target(c: &Check) -> String {
-    let t = &c.target;
-    match &t.service {
-        Some(s) => format!("{}/{s} in {}", t.team, t.environment),
-        None => format!("{} in {}", t.team, t.environment),
-    }
-}
-
-fn list<'a>(d: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
-    d[key].as_array().into_iter().flatten()
+/// Codes that no amount of waiting lifts.
+fn timeless(code: Code) -> bool {
+    matches!(code, Code::TeamRed | Code::TeamYellow | Code::PlanOverdue | Code::UnknownTeam)
 }
 
 /// The decision for a person reading a CI log.
-pub fn human(c: &Check, d: &Value) -> String {
+pub fn human(target: &str, a: &Answer) -> String {
+    let d = &a.decision;
     let mut out = String::new();
-    let allowed = d["allowed"] == true;
-    let _ = writeln!(out, "deploy-gate: {} {}", if allowed { "ALLOWED" } else { "DENIED" }, target(c));
-    for r in list(d, "reasons") {
-        let _ =
-            writeln!(out, "  reason   {}: {}", r["code"].as_str().unwrap_or("?"), r["message"].as_str().unwrap_or(""));
+    let line = |out: &mut String, label: &str, r: &Reason| {
+        let _ = writeln!(out, "  {label:<8} {}: {}", r.code.as_str(), r.message);
+    };
+    let _ = writeln!(out, "deploy-gate: {} {target}", if d.allowed { "ALLOWED" } else { "DENIED" });
+    for r in &d.reasons {
+        line(&mut out, "reason", r);
     }
-    for r in list(d, "warnings") {
-        let _ =
-            writeln!(out, "  warning  {}: {}", r["code"].as_str().unwrap_or("?"), r["message"].as_str().unwrap_or(""));
+    for r in &d.warnings {
+        line(&mut out, "warning", r);
     }
-    if let Some(o) = d["override"].as_object() {
+    if let Some(o) = &d.override_ {
         let _ = writeln!(
             out,
             "  override {} by {} until {}: {}",
-            o["id"].as_str().unwrap_or("?"),
-            o["created_by"].as_str().unwrap_or("?"),
-            o["expires_at"].as_str().unwrap_or("?"),
-            o["reason"].as_str().unwrap_or("")
+            o.id,
+            o.created_by,
+            o.expires_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            o.reason
         );
-        for r in list(d, "overridden") {
-            let _ = writeln!(
-                out,
-                "  lifted   {}: {}",
-                r["code"].as_str().unwrap_or("?"),
-                r["message"].as_str().unwrap_or("")
-            );
+        for r in &d.overridden {
+            line(&mut out, "lifted", r);
+        }
+        if !d.allowed {
+            let _ = writeln!(out, "  the override does not lift the reasons above: no override lifts those windows");
         }
     }
-    if !allowed {
-        let next = d["next_allowed_at"].as_str().and_then(|s| s.parse::<DateTime<Utc>>().ok());
-        let _ = match next {
+    if !d.allowed {
+        let blocking: Vec<&str> = d.reasons.iter().filter(|r| timeless(r.code)).map(|r| r.code.as_str()).collect();
+        let _ = match d.next_allowed_at {
             Some(t) => writeln!(out, "  next allowed at {}", both_zones(t)),
-            None => writeln!(
-                out,
-                "  no time is known when this deploy would be allowed: a risk rule blocks it, or nothing opens within a year"
-            ),
+            None if !blocking.is_empty() => {
+                writeln!(
+                    out,
+                    "  no time is known when this deploy would be allowed: {} blocks it whatever the time",
+                    blocking.join(", ")
+                )
+            }
+            None => writeln!(out, "  no time within a year is free for this deploy; the reasons above say why"),
         };
     }
-    let _ = writeln!(out, "  decision {}", d["decision_id"].as_str().unwrap_or("?"));
+    let _ = writeln!(out, "  decision {}", a.decision_id);
     out
 }
 
-fn markdown(c: &Check, d: &Value) -> String {
-    let allowed = d["allowed"] == true;
-    let mut out = format!("### deploy-gate: {} {}\n\n", if allowed { "✅ allowed" } else { "⛔ denied" }, target(c));
-    let rows: Vec<(&str, &Value)> = list(d, "reasons")
+fn markdown(target: &str, a: &Answer) -> String {
+    let d = &a.decision;
+    let mut out = format!("### deploy-gate: {} {target}\n\n", if d.allowed { "✅ allowed" } else { "⛔ denied" });
+    let rows: Vec<(&str, &Reason)> = d
+        .reasons
+        .iter()
         .map(|r| ("reason", r))
-        .chain(list(d, "warnings").map(|r| ("warning", r)))
-        .chain(list(d, "overridden").map(|r| ("lifted by override", r)))
+        .chain(d.warnings.iter().map(|r| ("warning", r)))
+        .chain(d.overridden.iter().map(|r| ("lifted by override", r)))
         .collect();
     if !rows.is_empty() {
         out.push_str("| | code | message |\n|---|---|---|\n");
         for (kind, r) in rows {
-            let message = r["message"].as_str().unwrap_or("").replace('|', "\\|");
-            let _ = writeln!(out, "| {kind} | `{}` | {message} |", r["code"].as_str().unwrap_or("?"));
+            let _ = writeln!(out, "| {kind} | `{}` | {} |", r.code.as_str(), r.message.replace('|', "\\|"));
         }
         out.push('\n');
     }
-    if let Some(t) = d["next_allowed_at"].as_str().and_then(|s| s.parse::<DateTime<Utc>>().ok()).filter(|_| !allowed) {
+    if let Some(t) = d.next_allowed_at.filter(|_| !d.allowed) {
         let _ = writeln!(out, "Next allowed at **{}**.\n", both_zones(t));
     }
-    let _ = writeln!(out, "Decision `{}`.", d["decision_id"].as_str().unwrap_or("?"));
+    let _ = writeln!(out, "Decision `{}`.", a.decision_id);
     out
 }
 

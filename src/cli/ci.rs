@@ -3,7 +3,7 @@
 
 /// `actor`, `pipeline_url` and `commit` for the audit log.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Caller {
+pub struct Pipeline {
     pub system: Option<&'static str>,
     pub actor: Option<String>,
     pub pipeline_url: Option<String>,
@@ -11,9 +11,9 @@ pub struct Caller {
 }
 
 /// Read the caller from environment variables (`get` looks one up).
-pub fn detect(get: impl Fn(&str) -> Option<String>) -> Caller {
+pub fn detect(get: impl Fn(&str) -> Option<String>) -> Pipeline {
     let var = |k: &str| get(k).filter(|v| !v.is_empty());
-    let caller = |system, actor, pipeline_url, commit| Caller { system: Some(system), actor, pipeline_url, commit };
+    let caller = |system, actor, pipeline_url, commit| Pipeline { system: Some(system), actor, pipeline_url, commit };
     if var("GITHUB_ACTIONS").is_some() {
         let url = match (var("GITHUB_SERVER_URL"), var("GITHUB_REPOSITORY"), var("GITHUB_RUN_ID")) {
             (Some(server), Some(repo), Some(run)) => Some(format!("{server}/{repo}/actions/runs/{run}")),
@@ -64,14 +64,14 @@ pub fn detect(get: impl Fn(&str) -> Option<String>) -> Caller {
         };
         return caller("Bitbucket Pipelines", var("BITBUCKET_STEP_TRIGGERER_UUID"), url, var("BITBUCKET_COMMIT"));
     }
-    Caller { system: None, actor: var("USER"), pipeline_url: None, commit: None }
+    Pipeline { system: None, actor: var("USER"), pipeline_url: None, commit: None }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn from(vars: &[(&str, &str)]) -> Caller {
+    fn from(vars: &[(&str, &str)]) -> Pipeline {
         let vars: Vec<(String, String)> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         detect(|k| vars.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
     }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::client::Gate;
+use crate::client::GateClient;
 
 /// The readiness URL of a gate listening on `DEPLOY_GATE_SERVER__LISTEN`
 /// (default 127.0.0.1:8080), reached over loopback.
@@ -23,17 +23,17 @@ pub fn run(url: Option<String>) -> ExitCode {
         }
     };
     let answer = runtime.block_on(async {
-        let mut gate = Gate::new(&base, None, Duration::from_secs(2), Duration::from_secs(4))?;
+        let mut gate = GateClient::new(&base, None, Duration::from_secs(2), Duration::from_secs(4))?;
         gate.attempts = 1;
-        gate.send(reqwest::Method::GET, "/readyz", None).await
+        gate.ready(&mut |_| {}).await
     });
     match answer {
-        Ok((200, body)) if body["ready"] == true => {
+        Ok(true) => {
             println!("ready");
             ExitCode::SUCCESS
         }
-        Ok((status, body)) => {
-            eprintln!("unhealthy: {status} {body}");
+        Ok(false) => {
+            eprintln!("unhealthy: {base}/readyz says not ready");
             ExitCode::from(1)
         }
         Err(e) => {

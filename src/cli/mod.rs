@@ -93,7 +93,7 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// Which gate to ask, with what token, about which deploy.
 #[derive(Debug, clap::Args)]
-pub struct Target {
+pub struct DeployArgs {
     /// The gate's base URL.
     #[arg(long, env = "DEPLOY_GATE_URL")]
     pub url: String,
@@ -107,6 +107,16 @@ pub struct Target {
     pub service: Option<String>,
     #[arg(long)]
     pub environment: String,
+}
+
+impl std::fmt::Display for DeployArgs {
+    /// "payments/api in production".
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.service {
+            Some(s) => write!(f, "{}/{s} in {}", self.team, self.environment),
+            None => write!(f, "{} in {}", self.team, self.environment),
+        }
+    }
 }
 
 /// A duration such as 90s, 10m or 1h; a bare number is seconds.

@@ -3,14 +3,13 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use serde_json::json;
-
-use crate::client::{Gate, error_message};
+use crate::client::{Event, GateClient, Reply};
+use crate::wire::OverrideRequest;
 
 #[derive(Debug, clap::Args)]
 pub struct Request {
     #[command(flatten)]
-    pub target: super::Target,
+    pub deploy: super::DeployArgs,
     /// Why, in words others can act on later (e.g. "Hotfix for outage INC-4211").
     #[arg(long)]
     pub reason: String,
@@ -22,18 +21,27 @@ pub struct Request {
     pub ttl: Option<String>,
 }
 
+fn show(event: Event) {
+    let Event::Retrying { url, attempt, of, delay } = event;
+    eprintln!("deploy-gate: cannot connect to {url} (attempt {attempt} of {of}); retrying in {delay:?}");
+}
+
 /// Exit 0 when the override is in force, 1 when the gate refused it, 2 when
 /// the gate could not be asked.
 pub fn run(r: Request) -> ExitCode {
-    let t = &r.target;
-    if t.token.as_deref().is_none_or(str::is_empty) {
+    let d = &r.deploy;
+    if d.token.as_deref().is_none_or(str::is_empty) {
         eprintln!("deploy-gate: set DEPLOY_GATE_TOKEN to a token with the override (or admin) role");
         return ExitCode::from(2);
     }
-    let body = json!({
-        "team": t.team, "service": t.service, "environment": t.environment,
-        "reason": r.reason, "ticket": r.ticket, "ttl": r.ttl,
-    });
+    let body = OverrideRequest {
+        team: Some(d.team.clone()),
+        service: d.service.clone(),
+        environment: Some(d.environment.clone()),
+        reason: Some(r.reason.clone()),
+        ticket: r.ticket.clone(),
+        ttl: r.ttl.clone(),
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -42,28 +50,35 @@ pub fn run(r: Request) -> ExitCode {
         }
     };
     let answer = runtime.block_on(async {
-        let gate = Gate::new(&t.url, t.token.clone(), Duration::from_secs(5), Duration::from_secs(15))?;
-        gate.send(reqwest::Method::POST, "/overrides", Some(&body)).await
+        let gate = GateClient::new(&d.url, d.token.clone(), Duration::from_secs(5), Duration::from_secs(15))?;
+        gate.create_override(&body, &mut show).await
     });
     match answer {
-        Ok((201, o)) => {
+        Ok(Reply::Done(created)) => {
+            let o = &created.created;
             println!(
                 "Override {} is in force for {} in {} until {} (created by {}).",
-                o["id"].as_str().unwrap_or("?"),
-                o["team"].as_str().unwrap_or("?"),
-                o["environment"].as_str().unwrap_or("?"),
-                o["expires_at"].as_str().unwrap_or("?"),
-                o["created_by"].as_str().unwrap_or("?"),
+                o.id,
+                o.team,
+                o.environment,
+                o.expires_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                o.created_by,
             );
+            for w in &created.warnings {
+                println!("WARNING: it does not lift {}: {}", w.code.as_str(), w.message);
+            }
             println!(
                 "Revoke it early with: curl -X DELETE -H 'Authorization: Bearer ...' {}/overrides/{}",
-                t.url.trim_end_matches('/'),
-                o["id"].as_str().unwrap_or("?")
+                d.url.trim_end_matches('/'),
+                o.id
             );
             ExitCode::SUCCESS
         }
-        Ok((status, body)) => {
-            eprintln!("deploy-gate: the gate refused the override ({status}): {}", error_message(&body));
+        Ok(Reply::Refused { status, error }) => {
+            eprintln!("deploy-gate: the gate refused the override ({status}): {}", error.line());
+            for p in &error.error.problems {
+                eprintln!("  {}: {}", p.field, p.message);
+            }
             ExitCode::from(1)
         }
         Err(e) => {
