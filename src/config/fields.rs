@@ -178,9 +178,14 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The keys this table does not know.
+    pub fn unknown_keys(&self) -> Vec<String> {
+        self.table.keys().filter(|k| !self.known.contains(&k.as_str())).cloned().collect()
+    }
+
     /// Every problem found, plus one per unknown key (with the likely typo).
     pub fn finish(mut self) -> Vec<Problem> {
-        let unknown: Vec<String> = self.table.keys().filter(|k| !self.known.contains(&k.as_str())).cloned().collect();
+        let unknown = self.unknown_keys();
         for key in unknown {
             let message = match did_you_mean(&key, self.known) {
                 Some(k) => format!("unknown field; did you mean `{k}`?"),

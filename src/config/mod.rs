@@ -98,129 +98,131 @@ pub fn load(path: &Path, env: &[(String, String)]) -> Result<Config, Vec<Problem
 
 /// Load from (file name, TOML text) pairs.
 pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<Config, Vec<Problem>> {
-    let mut problems = Vec::new();
-    let mut parsed: Vec<(&str, Table)> = Vec::new();
-    for (file, text) in sources {
-        match text.parse::<Table>() {
-            Ok(table) => parsed.push((file, table)),
-            Err(e) => {
-                let message = e.to_string().replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" ");
-                problems.push(Problem::new(Some(file), "", "", ErrorCode::InvalidToml, message));
-            }
-        }
-    }
-
-    let mut settings_at: HashMap<&str, (&str, &Table)> = HashMap::new();
-    let mut windows: Vec<Arc<Window>> = Vec::new();
-    let mut window_files: HashMap<String, String> = HashMap::new();
-    let mut teams: Vec<Arc<Team>> = Vec::new();
-    let mut team_files: HashMap<String, String> = HashMap::new();
-
+    let mut reader = Reader::default();
+    let parsed = reader.parse(sources);
     for (file, table) in &parsed {
         for (key, value) in table {
-            match key.as_str() {
-                k if SETTINGS_TABLES.contains(&k) => {
-                    let Value::Table(t) = value else {
-                        problems.push(Problem::new(
-                            Some(file),
-                            k,
-                            "",
-                            ErrorCode::InvalidType,
-                            format!("must be a table: [{k}]"),
-                        ));
-                        continue;
-                    };
-                    if let Some((first, _)) = settings_at.get(k) {
-                        problems.push(Problem::new(
-                            Some(file),
-                            k,
-                            "",
-                            ErrorCode::MisplacedSettings,
-                            format!("[{k}] is also in {first}; keep each settings table in one file"),
-                        ));
-                        continue;
-                    }
-                    settings_at.insert(k, (file, t));
-                }
-                "windows" | "teams" => {
-                    let Value::Array(items) = value else {
-                        problems.push(Problem::new(
-                            Some(file),
-                            key,
-                            "",
-                            ErrorCode::InvalidType,
-                            format!("must be [[{key}]] tables"),
-                        ));
-                        continue;
-                    };
-                    for (i, item) in items.iter().enumerate() {
-                        let Some(t) = item.as_table() else {
-                            problems.push(Problem::new(
-                                Some(file),
-                                &format!("{key}[{i}]"),
-                                "",
-                                ErrorCode::InvalidType,
-                                format!("must be a [[{key}]] table"),
-                            ));
-                            continue;
-                        };
-                        if key == "windows" {
-                            match window_from_table(t, Some(file), i, Source::Config) {
-                                Ok(w) => {
-                                    if let Some(other) = window_files.get(w.id()) {
-                                        problems.push(Problem::new(
-                                            Some(file),
-                                            &format!("windows[{}]", w.id()),
-                                            "id",
-                                            ErrorCode::DuplicateId,
-                                            format!(
-                                                "is already used by a window in {other}; window ids must be unique"
-                                            ),
-                                        ));
-                                    } else {
-                                        window_files.insert(w.id().to_string(), file.to_string());
-                                        windows.push(Arc::new(w));
-                                    }
-                                }
-                                Err(mut p) => problems.append(&mut p),
-                            }
-                        } else {
-                            match team_from_table(t, Some(file), i, Source::Config) {
-                                Ok(team) => {
-                                    let name = team.name.to_string();
-                                    if let Some(other) = team_files.get(&name) {
-                                        problems.push(Problem::new(
-                                            Some(file),
-                                            &format!("teams[{name}]"),
-                                            "name",
-                                            ErrorCode::DuplicateId,
-                                            format!("is already used by a team in {other}; team names must be unique"),
-                                        ));
-                                    } else {
-                                        team_files.insert(name, file.to_string());
-                                        teams.push(Arc::new(team));
-                                    }
-                                }
-                                Err(mut p) => problems.append(&mut p),
-                            }
-                        }
-                    }
-                }
-                other => {
-                    let hint = match did_you_mean(other, TOP_LEVEL) {
-                        Some(k) => format!("unknown table; did you mean `{k}`?"),
-                        None => format!("unknown table; known ones are {}", TOP_LEVEL.join(", ")),
-                    };
-                    problems.push(Problem::new(Some(file), "", other, ErrorCode::UnknownField, hint));
-                }
-            }
+            reader.top_level(file, key, value);
         }
     }
-
+    let Reader { mut problems, settings_at, windows, teams, .. } = reader;
     let settings = settings_from(&settings_at, env, &mut problems);
     match settings {
         Some(settings) if problems.is_empty() => Ok(Config { settings, windows, teams, files: Vec::new() }),
         _ => Err(problems),
+    }
+}
+
+/// What the files hold so far, and every problem found.
+#[derive(Default)]
+struct Reader<'a> {
+    problems: Vec<Problem>,
+    settings_at: HashMap<&'a str, (&'a str, &'a Table)>,
+    windows: Vec<Arc<Window>>,
+    window_files: HashMap<String, String>,
+    teams: Vec<Arc<Team>>,
+    team_files: HashMap<String, String>,
+}
+
+impl<'a> Reader<'a> {
+    fn problem(&mut self, file: &str, scope: &str, key: &str, code: ErrorCode, message: impl Into<String>) {
+        self.problems.push(Problem::new(Some(file), scope, key, code, message));
+    }
+
+    /// Each file's TOML; a syntax error is one problem, on one line.
+    fn parse(&mut self, sources: &[(&'a str, &str)]) -> Vec<(&'a str, Table)> {
+        let mut parsed = Vec::new();
+        for (file, text) in sources {
+            match text.parse::<Table>() {
+                Ok(table) => parsed.push((*file, table)),
+                Err(e) => {
+                    let message = e.to_string().replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+                    self.problem(file, "", "", ErrorCode::InvalidToml, message);
+                }
+            }
+        }
+        parsed
+    }
+
+    fn top_level(&mut self, file: &'a str, key: &'a str, value: &'a Value) {
+        match key {
+            k if SETTINGS_TABLES.contains(&k) => self.settings_table(file, k, value),
+            "windows" | "teams" => {
+                let Value::Array(items) = value else {
+                    self.problem(file, key, "", ErrorCode::InvalidType, format!("must be [[{key}]] tables"));
+                    return;
+                };
+                for (i, item) in items.iter().enumerate() {
+                    match item.as_table() {
+                        Some(t) if key == "windows" => self.window(file, t, i),
+                        Some(t) => self.team(file, t, i),
+                        None => self.problem(
+                            file,
+                            &format!("{key}[{i}]"),
+                            "",
+                            ErrorCode::InvalidType,
+                            format!("must be a [[{key}]] table"),
+                        ),
+                    }
+                }
+            }
+            other => {
+                let hint = match did_you_mean(other, TOP_LEVEL) {
+                    Some(k) => format!("unknown table; did you mean `{k}`?"),
+                    None => format!("unknown table; known ones are {}", TOP_LEVEL.join(", ")),
+                };
+                self.problem(file, "", other, ErrorCode::UnknownField, hint);
+            }
+        }
+    }
+
+    /// A settings table, which may stand in one file only.
+    fn settings_table(&mut self, file: &'a str, name: &'a str, value: &'a Value) {
+        let Value::Table(t) = value else {
+            self.problem(file, name, "", ErrorCode::InvalidType, format!("must be a table: [{name}]"));
+            return;
+        };
+        if let Some((first, _)) = self.settings_at.get(name) {
+            let message = format!("[{name}] is also in {first}; keep each settings table in one file");
+            self.problem(file, name, "", ErrorCode::MisplacedSettings, message);
+            return;
+        }
+        self.settings_at.insert(name, (file, t));
+    }
+
+    fn window(&mut self, file: &str, table: &Table, index: usize) {
+        match window_from_table(table, Some(file), index, Source::Config) {
+            Ok(w) => match self.window_files.get(w.id()) {
+                Some(other) => {
+                    let message = format!("is already used by a window in {other}; window ids must be unique");
+                    self.problem(file, &format!("windows[{}]", w.id()), "id", ErrorCode::DuplicateId, message);
+                }
+                None => {
+                    self.window_files.insert(w.id().to_string(), file.to_string());
+                    self.windows.push(Arc::new(w));
+                }
+            },
+            Err(mut p) => self.problems.append(&mut p),
+        }
+    }
+
+    fn team(&mut self, file: &str, table: &Table, index: usize) {
+        match team_from_table(table, Some(file), index, Source::Config) {
+            Ok(team) => {
+                let name = team.name.to_string();
+                match self.team_files.get(&name) {
+                    Some(other) => {
+                        let message = format!("is already used by a team in {other}; team names must be unique");
+                        self.problem(file, &format!("teams[{name}]"), "name", ErrorCode::DuplicateId, message);
+                    }
+                    None => {
+                        self.team_files.insert(name, file.to_string());
+                        self.teams.push(Arc::new(team));
+                    }
+                }
+            }
+            Err(mut p) => self.problems.append(&mut p),
+        }
     }
 }
 
@@ -239,42 +241,7 @@ fn settings_from(
     };
     let empty = Table::new();
     let base = |name: &str| defaults.get(name).and_then(Value::as_table).cloned().unwrap_or_default();
-    let mut from_env: HashMap<String, Table> = HashMap::new();
-    for (var, value) in env {
-        let Some(rest) = var.strip_prefix("DEPLOY_GATE_") else {
-            continue;
-        };
-        let Some((table, key)) = rest.split_once("__") else {
-            continue;
-        };
-        let (table, key) = (table.to_ascii_lowercase(), key.to_ascii_lowercase());
-        let Some(known) = settings::env_keys(&table) else {
-            problems.push(Problem::new(
-                Some("environment"),
-                var,
-                "",
-                ErrorCode::UnknownField,
-                "only [server], [store] and [auth] settings can come from the environment",
-            ));
-            continue;
-        };
-        if !known.contains(&key.as_str()) {
-            problems.push(Problem::new(
-                Some("environment"),
-                var,
-                "",
-                ErrorCode::UnknownField,
-                format!("[{table}] has no setting `{key}`; known ones are {}", known.join(", ")),
-            ));
-            continue;
-        }
-        let v = match value.as_str() {
-            "true" => Value::Boolean(true),
-            "false" => Value::Boolean(false),
-            _ => Value::String(value.clone()),
-        };
-        from_env.entry(table).or_default().insert(key, v);
-    }
+    let from_env = settings_from_env(env, problems);
 
     // Defaults, then the file's table (checked against that file), then the environment.
     let read = |name: &str| -> (Table, Option<String>) {
@@ -316,4 +283,31 @@ fn settings_from(
         tokens: auth.tokens,
         environments,
     })
+}
+
+/// `DEPLOY_GATE_<TABLE>__<KEY>` variables, by table; unknown ones are problems.
+fn settings_from_env(env: &[(String, String)], problems: &mut Vec<Problem>) -> HashMap<String, Table> {
+    let mut from_env: HashMap<String, Table> = HashMap::new();
+    for (var, value) in env {
+        let Some((table, key)) = var.strip_prefix("DEPLOY_GATE_").and_then(|rest| rest.split_once("__")) else {
+            continue;
+        };
+        let (table, key) = (table.to_ascii_lowercase(), key.to_ascii_lowercase());
+        let unknown = |message: String| Problem::new(Some("environment"), var, "", ErrorCode::UnknownField, message);
+        let Some(known) = settings::env_keys(&table) else {
+            problems.push(unknown("only [server], [store] and [auth] settings can come from the environment".into()));
+            continue;
+        };
+        if !known.contains(&key.as_str()) {
+            problems.push(unknown(format!("[{table}] has no setting `{key}`; known ones are {}", known.join(", "))));
+            continue;
+        }
+        let v = match value.as_str() {
+            "true" => Value::Boolean(true),
+            "false" => Value::Boolean(false),
+            _ => Value::String(value.clone()),
+        };
+        from_env.entry(table).or_default().insert(key, v);
+    }
+    from_env
 }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
 use toml::Table;
 
-use super::fields::{Fields, Problem};
+use super::fields::{Fields, Problem, did_you_mean};
 use crate::error::ErrorCode;
 use crate::policy::{Kind, Selector, Source, Window, WindowSpec};
 use crate::schedule::{CronExpr, End, Memo, Occurrence, Schedule, Zone};
@@ -39,7 +39,6 @@ pub fn window_from_table(
         _ => format!("windows[{index}]"),
     };
     let mut f = Fields::new(table, file, scope, WINDOW_KEYS);
-
     let id = f.required_string("id", "\"friday-evening\"").filter(|id| match check_id(id) {
         Ok(()) => true,
         Err(message) => {
@@ -47,60 +46,38 @@ pub fn window_from_table(
             false
         }
     });
-    let kind = match f.string("kind") {
-        None | Some("deny") => Some(Kind::Deny),
-        Some("allow") => Some(Kind::Allow),
-        Some(other) => {
-            f.problem(
-                "kind",
-                ErrorCode::InvalidValue,
-                format!("`{other}` is not a kind; use \"deny\" (a freeze) or \"allow\" (a deploy window)"),
-            );
-            None
-        }
-    };
+    let kind = kind(&mut f);
     let reason = f.string("reason").map(str::to_string);
     let zone = f.zone();
-
-    let cron_text = f.string("cron");
-    let duration_text = f.string("duration");
-    let end_cron_text = f.string("end_cron");
-    let start_text = f.time_text("start");
-    let end_text = f.time_text("end");
-    // A schedule key of the wrong type is already reported; judging the
-    // form without it would only add a misleading second line.
-    let unreadable = ["cron", "duration", "end_cron"]
-        .iter()
-        .zip([cron_text, duration_text, end_cron_text])
-        .any(|(k, v)| f.has(k) && v.is_none())
-        || (f.has("start") && start_text.is_none())
-        || (f.has("end") && end_text.is_none());
-    let schedule = if unreadable {
-        None
-    } else {
-        schedule(&mut f, zone, cron_text, duration_text, end_cron_text, start_text.as_deref(), end_text.as_deref())
-    };
-
+    let written = Written::read(&mut f);
+    let schedule = written.as_ref().and_then(|w| w.schedule(&mut f, zone));
     let environments = selector(&mut f, "environments");
     let teams = selector(&mut f, "teams");
     let services = selector(&mut f, "services");
     let overridable = f.boolean("overridable").unwrap_or(true);
 
     let problems = f.finish();
-    match (id, kind, zone, schedule, environments, teams, services) {
-        (Some(id), Some(kind), Some(zone), Some(schedule), Some(environments), Some(teams), Some(services))
-            if problems.is_empty() =>
-        {
+    match (id, kind, zone, written, schedule, environments, teams, services) {
+        (
+            Some(id),
+            Some(kind),
+            Some(zone),
+            Some(w),
+            Some(schedule),
+            Some(environments),
+            Some(teams),
+            Some(services),
+        ) if problems.is_empty() => {
             let spec = WindowSpec {
                 id: id.to_string(),
                 kind: if kind == Kind::Deny { "deny" } else { "allow" }.to_string(),
                 reason,
                 timezone: zone.name().to_string(),
-                cron: cron_text.map(str::to_string),
-                duration: duration_text.map(str::to_string),
-                end_cron: end_cron_text.map(str::to_string),
-                start: start_text,
-                end: end_text,
+                cron: w.cron,
+                duration: w.duration,
+                end_cron: w.end_cron,
+                start: w.start,
+                end: w.end,
                 environments: environments.1,
                 teams: teams.1,
                 services: services.1,
@@ -120,6 +97,63 @@ pub fn window_from_table(
             })
         }
         _ => Err(problems),
+    }
+}
+
+fn kind(f: &mut Fields) -> Option<Kind> {
+    match f.string("kind") {
+        None | Some("deny") => Some(Kind::Deny),
+        Some("allow") => Some(Kind::Allow),
+        Some(other) => {
+            f.problem(
+                "kind",
+                ErrorCode::InvalidValue,
+                format!("`{other}` is not a kind; use \"deny\" (a freeze) or \"allow\" (a deploy window)"),
+            );
+            None
+        }
+    }
+}
+
+/// The schedule keys as written.
+struct Written {
+    cron: Option<String>,
+    duration: Option<String>,
+    end_cron: Option<String>,
+    start: Option<String>,
+    end: Option<String>,
+}
+
+const SCHEDULE_KEYS: [&str; 5] = ["cron", "duration", "end_cron", "start", "end"];
+
+impl Written {
+    /// `None` when a schedule key cannot be read, or looks misspelt: that is
+    /// reported already, and judging the form without it would only add a
+    /// misleading second line ("needs duration" after "durration").
+    fn read(f: &mut Fields) -> Option<Written> {
+        let w = Written {
+            cron: f.string("cron").map(str::to_string),
+            duration: f.string("duration").map(str::to_string),
+            end_cron: f.string("end_cron").map(str::to_string),
+            start: f.time_text("start"),
+            end: f.time_text("end"),
+        };
+        let given = [&w.cron, &w.duration, &w.end_cron, &w.start, &w.end];
+        let unreadable = SCHEDULE_KEYS.iter().zip(given).any(|(k, v)| f.has(k) && v.is_none());
+        let misspelt = f.unknown_keys().iter().any(|k| did_you_mean(k, &SCHEDULE_KEYS).is_some());
+        (!unreadable && !misspelt).then_some(w)
+    }
+
+    fn schedule(&self, f: &mut Fields, zone: Option<Zone>) -> Option<Schedule> {
+        schedule(
+            f,
+            zone,
+            self.cron.as_deref(),
+            self.duration.as_deref(),
+            self.end_cron.as_deref(),
+            self.start.as_deref(),
+            self.end.as_deref(),
+        )
     }
 }
 

@@ -63,7 +63,7 @@ impl Schedule {
         match self {
             Schedule::Once(o) => (o.start > t && o.start <= limit).then_some(*o),
             Schedule::Recurring { start, zone, .. } => {
-                let s = first_start_after(start, zone, t, false, limit)?;
+                let s = first_start_after(start, zone, t, limit)?;
                 Some(Occurrence { start: s, end: self.end_of(s)? })
             }
         }
@@ -103,7 +103,7 @@ impl Schedule {
             Schedule::Once(o) => Some(o.end),
             Schedule::Recurring { end: End::After(d), .. } => start.checked_add_signed(*d),
             Schedule::Recurring { end: End::Cron(c), zone, .. } => {
-                first_start_after(c, zone, start, false, start + SEARCH_LIMIT)
+                first_start_after(c, zone, start, start + SEARCH_LIMIT)
             }
         }
     }
@@ -113,8 +113,8 @@ fn whole_seconds(t: NaiveDateTime) -> NaiveDateTime {
     t.duration_trunc(Duration::seconds(1)).unwrap_or(t)
 }
 
-/// The earliest instant a cron expression in `zone` names that is after `t`
-/// (or at `t` when `inclusive`), and at most `limit`.
+/// The earliest instant a cron expression in `zone` names that is strictly
+/// after `t`, and at most `limit`.
 ///
 /// Wall times map to instants in order except in a DST gap, where a wall time
 /// read with the earlier offset can land after the next few wall times. Near a
@@ -124,7 +124,6 @@ pub fn first_start_after(
     cron: &CronExpr,
     zone: &Zone,
     t: DateTime<Utc>,
-    inclusive: bool,
     limit: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     let margin = zone.max_shift();
@@ -140,7 +139,7 @@ pub fn first_start_after(
             _ => {}
         }
         let s = zone.resolve(wall);
-        if (s > t || (inclusive && s == t)) && best.is_none_or(|(b, _)| s < b) {
+        if s > t && best.is_none_or(|(b, _)| s < b) {
             best = Some((s, wall));
             if zone.steady_near(s) {
                 break;

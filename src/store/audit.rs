@@ -101,3 +101,35 @@ impl Audit for Store {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use serde_json::json;
+
+    use super::*;
+
+    /// The database itself refuses to change or remove a record: without the
+    /// triggers of the first migration both statements would succeed.
+    #[tokio::test]
+    async fn audit_records_cannot_be_changed_or_deleted() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("gate.db").display())).await.expect("open");
+        let entry = AuditEntry {
+            kind: "decision".into(),
+            at: Utc::now(),
+            actor: Some("ci".into()),
+            team: Some("payments".into()),
+            environment: Some("production".into()),
+            details: json!({"allowed": false}),
+        };
+        store.append(&[entry]).await.expect("append");
+        for sql in ["UPDATE audit SET kind = 'forged'", "DELETE FROM audit"] {
+            let e = sqlx::query(sql).execute(store.pool()).await.expect_err(sql);
+            assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+        }
+        let records = store.audit(&AuditFilter { limit: 10, ..AuditFilter::default() }).await.expect("read");
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].entry.kind, "decision");
+    }
+}
