@@ -70,31 +70,20 @@ pub fn window_from_table(
         ) if problems.is_empty() => {
             let spec = WindowSpec {
                 id: id.to_string(),
-                kind: if kind == Kind::Deny { "deny" } else { "allow" }.to_string(),
+                kind,
                 reason,
-                timezone: zone.name().to_string(),
+                timezone: zone,
                 cron: w.cron,
                 duration: w.duration,
                 end_cron: w.end_cron,
                 start: w.start,
                 end: w.end,
-                environments: environments.1,
-                teams: teams.1,
-                services: services.1,
+                environments,
+                teams,
+                services,
                 overridable,
             };
-            Ok(Window {
-                spec,
-                kind,
-                zone,
-                schedule,
-                environments: environments.0,
-                teams: teams.0,
-                services: services.0,
-                source,
-                file: file.map(str::to_string),
-                memo: Memo::default(),
-            })
+            Ok(Window { spec, kind, zone, schedule, source, file: file.map(str::to_string), memo: Memo::default() })
         }
         _ => Err(problems),
     }
@@ -317,10 +306,10 @@ fn parse_time(f: &mut Fields, key: &str, text: &str, zone: Zone) -> Option<DateT
     }
 }
 
-/// A selector and the list as written (`None`: key absent, matches all).
-fn selector(f: &mut Fields, key: &str) -> Option<(Selector, Option<Vec<String>>)> {
+/// A selector (key absent: matches all).
+fn selector(f: &mut Fields, key: &str) -> Option<Selector> {
     if !f.has(key) {
-        return Some((Selector::any(), None));
+        return Some(Selector::any());
     }
     let list = f.strings(key)?;
     if list.is_empty() {
@@ -347,5 +336,5 @@ fn selector(f: &mut Fields, key: &str) -> Option<(Selector, Option<Vec<String>>)
             return None;
         }
     }
-    Some((Selector::of(&list), Some(list)))
+    Some(Selector::of(&list))
 }

@@ -122,17 +122,18 @@ async fn follow_changes(gate: web::Data<Gate>) {
     }
 }
 
-/// What the config files hold now: names and contents.
-type Signature = Option<Vec<(PathBuf, Vec<u8>)>>;
+/// What the config files hold now: names and the digests of their contents.
+type Signature = Option<Vec<(PathBuf, [u8; 32])>>;
 
 fn config_signature(path: &Path) -> Signature {
+    use sha2::Digest;
     let files = config_files(path).ok()?;
     Some(
         files
             .into_iter()
             .map(|f| {
-                let bytes = std::fs::read(&f).unwrap_or_default();
-                (f, bytes)
+                let digest = sha2::Sha256::digest(std::fs::read(&f).unwrap_or_default()).into();
+                (f, digest)
             })
             .collect(),
     )
@@ -258,7 +259,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/overrides").route(web::get().to(overrides::list)).route(web::post().to(overrides::create)))
         .service(resource("/overrides/{id}").route(web::delete().to(overrides::revoke)))
         .service(resource("/audit").route(web::get().to(audit::list)))
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi()))
+        .service(resource("/openapi.json").route(web::get().to(openapi_json)))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .service(
             resource("/docs").route(
                 web::get()
@@ -268,6 +270,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/healthz").route(web::get().to(health::healthz)))
         .service(resource("/readyz").route(web::get().to(health::readyz)))
         .default_service(web::to(not_found));
+}
+
+/// The OpenAPI document, rendered once for every worker and request.
+async fn openapi_json() -> HttpResponse {
+    static DOCUMENT: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| ApiDoc::openapi().to_json().unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}")));
+    HttpResponse::Ok().content_type("application/json").body(DOCUMENT.as_str())
 }
 
 fn resource(path: &str) -> actix_web::Resource {

@@ -43,7 +43,7 @@ impl Rules {
         let mut rules = Rules { environments, ..Rules::default() };
         for (i, w) in windows.iter().enumerate() {
             rules.by_id.insert(w.id().to_string(), i);
-            match w.teams.literals() {
+            match w.spec.teams.literals() {
                 Some(names) => {
                     for name in names {
                         rules.by_team.entry(name.to_string()).or_default().push(i);

@@ -98,6 +98,26 @@ impl Selector {
     pub fn patterns(&self) -> Option<&[Pattern]> {
         self.0.as_deref()
     }
+
+    /// Absent: matches everything.
+    pub fn is_any(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The patterns as written, joined for people: "web-*, checkout".
+    pub fn text(&self) -> Option<String> {
+        self.0.as_ref().map(|l| l.iter().map(Pattern::as_str).collect::<Vec<_>>().join(", "))
+    }
+}
+
+impl Serialize for Selector {
+    /// The list of patterns as written; absent is `null`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            None => s.serialize_none(),
+            Some(list) => s.collect_seq(list),
+        }
+    }
 }
 
 #[cfg(test)]

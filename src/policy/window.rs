@@ -24,14 +24,16 @@ pub enum Source {
     Api,
 }
 
-/// A window as written, the form shown by the API and kept by the store.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+/// A window as written, the form shown by the API and kept by the store;
+/// its zone and selectors are kept compiled, once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct WindowSpec {
     pub id: String,
-    pub kind: String,
+    pub kind: Kind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    pub timezone: String,
+    #[schema(value_type = String)]
+    pub timezone: Zone,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cron: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -42,12 +44,15 @@ pub struct WindowSpec {
     pub start: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub environments: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub teams: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub services: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Selector::is_any")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub environments: Selector,
+    #[serde(skip_serializing_if = "Selector::is_any")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub teams: Selector,
+    #[serde(skip_serializing_if = "Selector::is_any")]
+    #[schema(value_type = Option<Vec<String>>)]
+    pub services: Selector,
     pub overridable: bool,
 }
 
@@ -58,14 +63,20 @@ pub struct Window {
     pub kind: Kind,
     pub zone: Zone,
     pub schedule: Schedule,
-    pub environments: Selector,
-    pub teams: Selector,
-    pub services: Selector,
     pub source: Source,
     /// The file it came from, for config windows.
     pub file: Option<String>,
     /// Occurrence searches shared by decisions.
     pub memo: Memo,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Deny => "deny",
+            Kind::Allow => "allow",
+        }
+    }
 }
 
 impl Window {
@@ -78,17 +89,19 @@ impl Window {
     }
 
     pub fn applies_to(&self, target: &Target) -> bool {
-        self.environments.matches(target.environment.as_str())
-            && self.teams.matches(target.team.as_str())
-            && target.service.as_ref().is_none_or(|s| self.services.matches(s.as_str()))
+        let spec = &self.spec;
+        spec.environments.matches(target.environment.as_str())
+            && spec.teams.matches(target.team.as_str())
+            && target.service.as_ref().is_none_or(|s| spec.services.matches(s.as_str()))
     }
 
     /// Whether the window applies to some target with these (optional) parts:
     /// an absent part matches anything. For calendar filters.
     pub fn may_apply(&self, team: Option<&str>, service: Option<&str>, environment: Option<&str>) -> bool {
-        environment.is_none_or(|e| self.environments.matches(e))
-            && team.is_none_or(|t| self.teams.matches(t))
-            && service.is_none_or(|s| self.services.matches(s))
+        let spec = &self.spec;
+        environment.is_none_or(|e| spec.environments.matches(e))
+            && team.is_none_or(|t| spec.teams.matches(t))
+            && service.is_none_or(|s| spec.services.matches(s))
     }
 
     pub fn containing(&self, t: DateTime<Utc>) -> Option<Occurrence> {
@@ -98,6 +111,18 @@ impl Window {
     /// A wall-clock line in the window's own zone, e.g. "Mon 2026-11-30 08:00 CET".
     pub fn local_time(&self, t: DateTime<Utc>) -> String {
         t.with_timezone(&self.zone.tz()).format("%a %Y-%m-%d %H:%M %Z").to_string()
+    }
+
+    /// Whom it applies to, for people: "environments production; teams
+    /// payments", or "every deploy".
+    pub fn scope(&self) -> String {
+        let spec = &self.spec;
+        let parts: Vec<String> =
+            [("environments", &spec.environments), ("teams", &spec.teams), ("services", &spec.services)]
+                .into_iter()
+                .filter_map(|(name, s)| s.text().map(|t| format!("{name} {t}")))
+                .collect();
+        if parts.is_empty() { "every deploy".into() } else { parts.join("; ") }
     }
 
     /// "Deploy freeze 'friday-evening' (No deploys over the weekend)".

@@ -2,8 +2,10 @@
 //! `cron` crate, which only iterates. We parse every field ourselves so that the
 //! errors say what to fix and the crate's own numbering and AND rule never leak.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use chrono::{NaiveDate, NaiveDateTime};
 
@@ -13,8 +15,29 @@ pub struct CronExpr {
     source: String,
     /// The crate ANDs the two day fields; a day matches if any of these
     /// matches. One schedule normally; two for the Vixie rule (both day
-    /// fields restricted: day-of-month OR day-of-week).
-    any_of: Vec<cron::Schedule>,
+    /// fields restricted: day-of-month OR day-of-week). Shared: see [`interned`].
+    any_of: Vec<Arc<cron::Schedule>>,
+}
+
+/// The crate keeps every field as a set of all its values (a few KB per
+/// schedule), while configs repeat the same few expressions across
+/// thousands of windows: one copy per distinct expression serves them all.
+fn interned(text: &str) -> Result<Arc<cron::Schedule>, CronError> {
+    static SEEN: OnceLock<Mutex<HashMap<String, Weak<cron::Schedule>>>> = OnceLock::new();
+    let mut seen = SEEN.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(s) = seen.get(text).and_then(Weak::upgrade) {
+        return Ok(s);
+    }
+    let schedule = Arc::new(
+        cron::Schedule::from_str(text)
+            .map_err(|e| CronError(format!("could not be scheduled ({e}); please report this expression")))?,
+    );
+    if seen.len() >= 1024 {
+        // Forget expressions no window uses any more (after reloads).
+        seen.retain(|_, s| s.strong_count() > 0);
+    }
+    seen.insert(text.to_string(), Arc::downgrade(&schedule));
+    Ok(schedule)
 }
 
 /// Why an expression was refused, in words a person can act on.
@@ -129,11 +152,7 @@ impl CronExpr {
         let months = render(month.bits, &MONTH);
         let doms = render(dom.bits, &DAY_OF_MONTH);
         let dows = render_dow(dow.bits);
-        let build = |dom: &str, dow: &str| -> Result<cron::Schedule, CronError> {
-            let text = format!("{head} {dom} {months} {dow}");
-            cron::Schedule::from_str(&text)
-                .map_err(|e| CronError(format!("could not be scheduled ({e}); please report this expression")))
-        };
+        let build = |dom: &str, dow: &str| interned(&format!("{head} {dom} {months} {dow}"));
         let any_of =
             if vixie_either { vec![build(&doms, "*")?, build("*", &dows)?] } else { vec![build(&doms, &dows)?] };
         let expr = CronExpr { source: source.trim().to_string(), any_of };

@@ -4,8 +4,21 @@ use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::{Audit, AuditEntry, AuditFilter, AuditRecord, Params, Store, from_millis, millis};
 
-/// Rows to one INSERT statement.
-const ROWS: usize = 100;
+/// Rows to one INSERT statement, at most.
+const ROWS: usize = 64;
+
+/// Split `n` rows into statement sizes from a small fixed set (64, then the
+/// powers of two), so the connections' prepared-statement caches hold a
+/// handful of INSERTs rather than one per batch size seen.
+fn chunk_sizes(mut n: usize) -> Vec<usize> {
+    let mut sizes = Vec::new();
+    while n > 0 {
+        let size = if n >= ROWS { ROWS } else { 1 << (usize::BITS - 1 - n.leading_zeros()) };
+        sizes.push(size);
+        n -= size;
+    }
+    sizes
+}
 
 /// One record, inside the writer's transaction.
 pub(super) async fn insert_audit(conn: &mut AnyConnection, e: &AuditEntry) -> anyhow::Result<()> {
@@ -24,7 +37,10 @@ pub(super) async fn insert_audit(conn: &mut AnyConnection, e: &AuditEntry) -> an
 impl Audit for Store {
     async fn append(&self, entries: &[AuditEntry]) -> anyhow::Result<()> {
         let mut tx = self.write().await?;
-        for chunk in entries.chunks(ROWS) {
+        let mut rest = entries;
+        for size in chunk_sizes(entries.len()) {
+            let (chunk, more) = rest.split_at(size);
+            rest = more;
             let mut p = Params::default();
             let rows: Vec<String> = chunk
                 .iter()
@@ -111,6 +127,19 @@ mod tests {
 
     /// The database itself refuses to change or remove a record: without the
     /// triggers of the first migration both statements would succeed.
+    #[test]
+    fn batches_split_into_a_few_statement_sizes() {
+        assert_eq!(chunk_sizes(0), Vec::<usize>::new());
+        assert_eq!(chunk_sizes(1), [1]);
+        assert_eq!(chunk_sizes(7), [4, 2, 1]);
+        assert_eq!(chunk_sizes(130), [64, 64, 2]);
+        for n in 0..3000 {
+            let sizes = chunk_sizes(n);
+            assert_eq!(sizes.iter().sum::<usize>(), n);
+            assert!(sizes.iter().all(|s| *s == 64 || (s.is_power_of_two() && *s < 64)));
+        }
+    }
+
     #[tokio::test]
     async fn audit_records_cannot_be_changed_or_deleted() {
         let dir = tempfile::tempdir().expect("temp dir");

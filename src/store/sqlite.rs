@@ -44,6 +44,9 @@ pub async fn connect(url: &str) -> anyhow::Result<AnyPool> {
                 conn.execute("PRAGMA journal_mode = WAL").await?;
                 conn.execute("PRAGMA synchronous = FULL").await?;
                 conn.execute("PRAGMA busy_timeout = 2000").await?;
+                // The audit log is appended to, rarely read back: a small
+                // page cache per connection is enough (the default is 2 MB).
+                conn.execute("PRAGMA cache_size = -256").await?;
                 Ok(())
             })
         })

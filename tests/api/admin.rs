@@ -83,7 +83,7 @@ async fn api_windows_are_validated_exactly_like_config_files() {
     let cases = [
         (json!({"id": "w", "cron": "0 17 * * FRX", "duration": "1h"}), "cron", "invalid_cron"),
         (json!({"id": "w", "cron": "0 0 30 FEB *", "duration": "1h"}), "cron", "invalid_cron"),
-        (json!({"id": "w", "cron": "0 17 * * FRI", "durration": "1h"}), "cron", "invalid_schedule"),
+        (json!({"id": "w", "cron": "0 17 * * FRI", "durration": "1h"}), "durration", "unknown_field"),
         (
             json!({"id": "w", "cron": "0 17 * * FRI", "duration": "1h", "timezone": "Europe/Berln"}),
             "timezone",

@@ -70,24 +70,14 @@ fn fold(line: &str, out: &mut String) {
     out.push_str("\r\n");
 }
 
-fn scope(w: &Window) -> String {
-    let list = |name: &str, v: &Option<Vec<String>>| v.as_ref().map(|l| format!("{name}: {}", l.join(" ")));
-    let parts: Vec<String> =
-        [list("environments", &w.spec.environments), list("teams", &w.spec.teams), list("services", &w.spec.services)]
-            .into_iter()
-            .flatten()
-            .collect();
-    if parts.is_empty() { "applies to every deploy".into() } else { format!("applies to {}", parts.join("; ")) }
-}
-
 fn description(e: &Entry, w: &Window) -> String {
     let mut text = String::new();
     if let Some(r) = &e.reason {
         text.push_str(r);
         text.push('\n');
     }
-    text.push_str(&scope(w));
-    text.push_str(&format!("\nwindow {} ({}), times in {}", e.window_id, w.spec.kind, w.zone.name()));
+    text.push_str(&format!("applies to {}", w.scope()));
+    text.push_str(&format!("\nwindow {} ({}), times in {}", e.window_id, w.kind.as_str(), w.zone.name()));
     if !w.overridable() {
         text.push_str("\nno emergency override lifts it");
     }

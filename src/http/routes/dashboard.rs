@@ -72,7 +72,7 @@ pub async fn page(gate: web::Data<Gate>) -> Result<HttpResponse, Error> {
 fn environments(rules: &Rules) -> Vec<String> {
     let mut set: BTreeSet<String> = rules.environments().keys().cloned().collect();
     for w in rules.windows() {
-        for p in w.environments.patterns().unwrap_or_default() {
+        for p in w.spec.environments.patterns().unwrap_or_default() {
             if let Some(name) = p.literal() {
                 set.insert(name.to_string());
             }
@@ -97,13 +97,6 @@ fn shown_environments(rules: &Rules) -> (Vec<String>, String) {
         esc(&rest.iter().take(5).cloned().collect::<Vec<_>>().join(", "))
     );
     (all, more)
-}
-
-fn scope(w: &Window) -> String {
-    let part = |name: &str, v: &Option<Vec<String>>| v.as_ref().map(|l| format!("{name} {}", l.join(", ")));
-    let parts: Vec<String> =
-        [part("teams", &w.spec.teams), part("services", &w.spec.services)].into_iter().flatten().collect();
-    if parts.is_empty() { "every team".into() } else { parts.join("; ") }
 }
 
 pub fn render(
@@ -167,7 +160,7 @@ fn frozen_now(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
                     id = esc(w.id()),
                     reason = w.spec.reason.as_deref().map(|r| format!(": {}", esc(r))).unwrap_or_default(),
                     until = esc(&until),
-                    scope = esc(&scope(w)),
+                    scope = esc(&w.scope()),
                     locked = if w.overridable() { "" } else { "; no override lifts it" },
                 );
             }
