@@ -178,9 +178,29 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The catalogue as the Markdown table `docs/api.md` carries.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| code | status | meaning |\n|---|---|---|\n");
+    for code in ErrorCode::ALL {
+        out.push_str(&format!("| `{}` | {} | {} |\n", code.as_str(), code.status(), code.doc()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// docs/api.md lists exactly the catalogue, between its markers.
+    #[test]
+    fn the_documented_error_table_is_the_catalogue() {
+        let doc = include_str!("../docs/api.md");
+        let (start, end) = ("<!-- error codes: begin -->\n", "<!-- error codes: end -->");
+        let from = doc.find(start).expect("docs/api.md has the error-code markers") + start.len();
+        let to = doc[from..].find(end).expect("end marker") + from;
+        let want = markdown_table();
+        assert!(doc[from..to] == want, "docs/api.md's error table differs from the catalogue; it should be:\n{want}");
+    }
 
     #[test]
     fn codes_are_unique_snake_case_and_documented() {
