@@ -142,7 +142,7 @@ fn window(toml_text: &str) -> Window {
 
 /// Occurrences of a window overlapping `[from, to)`, as "start/end" in UTC.
 fn occurrences(w: &Window, from: &str, to: &str) -> Vec<String> {
-    w.schedule.between(at(from), at(to), 100).iter().map(|o| format!("{}/{}", fmt(o.start), fmt(o.end))).collect()
+    w.schedule.occurrences(at(from), at(to), 100).iter().map(|o| format!("{}/{}", fmt(o.start), fmt(o.end))).collect()
 }
 
 struct DstCase {
@@ -377,7 +377,7 @@ fn containing_and_next_agree_with_the_listed_occurrences_through_dst_nights() {
     // end, and next_after(start - 1s) finds it.
     for case in DST_NIGHTS {
         let w = window(case.window);
-        for o in w.schedule.between(at(case.from), at(case.to), 100) {
+        for o in w.schedule.occurrences(at(case.from), at(case.to), 100) {
             let second = chrono::Duration::seconds(1);
             assert!(w.schedule.containing(o.start).is_some(), "{}: start contained", case.what);
             assert!(w.schedule.containing(o.end - second).is_some(), "{}: end - 1s contained", case.what);

@@ -219,7 +219,7 @@ fn schedule(
             None
         }
     };
-    Some(Schedule::Recurring { start: start_cron?, end: end?, zone: zone? })
+    Some(Schedule::recurring(start_cron?, end?, zone?))
 }
 
 fn once_schedule(f: &mut Fields, zone: Option<Zone>, start: Option<&str>, end: Option<&str>) -> Option<Schedule> {

@@ -62,7 +62,7 @@ pub fn calendar(rules: &Rules, q: &CalendarQuery) -> Result<Calendar, Error> {
     let mut out = Vec::new();
     for w in rules.windows().iter().filter(|w| w.may_apply(team, service, environment)) {
         let room = MAX_OCCURRENCES + 1 - out.len();
-        out.extend(w.schedule.between(q.from, q.to, room).into_iter().map(|o| Entry {
+        out.extend(w.schedule.spans(q.from, q.to, room).into_iter().map(|o| Entry {
             window_id: w.id().to_string(),
             kind: w.kind,
             start: o.start,

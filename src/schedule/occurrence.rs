@@ -1,11 +1,13 @@
 //! Occurrences of a window's schedule: concrete half-open `[start, end)`
-//! intervals, found by walking the cron wall times and resolving each one.
+//! intervals, found by walking the cron wall times and resolving each one;
+//! and spans, the occurrences that overlap or touch merged into one.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Duration, DurationRound, NaiveDateTime, Utc};
 use serde::Serialize;
 
+use super::spans::{Merge, Recurring};
 use super::{CronExpr, Zone};
 
 /// One concrete `[start, end)` interval of a window.
@@ -30,23 +32,71 @@ pub enum End {
     Cron(CronExpr),
 }
 
-/// A window's schedule in one of the contract's three forms.
+/// A window's schedule in one of the three forms.
 #[derive(Clone, Debug)]
 pub enum Schedule {
-    Recurring { start: CronExpr, end: End, zone: Zone },
+    Recurring { start: CronExpr, end: End, zone: Zone, merge: Arc<Merge> },
     Once(Occurrence),
 }
 
 /// How far any search looks: beyond this, "never" is the answer.
 pub const SEARCH_LIMIT: Duration = Duration::days(8 * 366);
+/// How far a span shown to people is followed before and after a range.
+pub const SPAN_REACH: Duration = Duration::days(366);
 
 impl Schedule {
+    /// A recurring schedule, with its merge model.
+    pub fn recurring(start: CronExpr, end: End, zone: Zone) -> Schedule {
+        let merge = match &end {
+            End::After(d) => Merge::of(&start, Some(*d), None),
+            End::Cron(e) => Merge::of(&start, None, Some(e)),
+        };
+        Schedule::Recurring { start, end, zone, merge }
+    }
+
+    fn merging(&self) -> Option<Recurring<'_>> {
+        match self {
+            Schedule::Once(_) => None,
+            Schedule::Recurring { start, end, zone, merge } => Some(Recurring {
+                start,
+                duration: match end {
+                    End::After(d) => Some(*d),
+                    End::Cron(_) => None,
+                },
+                end_cron: match end {
+                    End::Cron(e) => Some(e),
+                    End::After(_) => None,
+                },
+                zone,
+                merge,
+            }),
+        }
+    }
+
+    /// The end of the span through occurrence `o`: every occurrence that
+    /// overlaps or touches it, merged. `None` when it does not end by `limit`.
+    pub fn span_end(&self, o: Occurrence, limit: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self.merging() {
+            None => Some(o.end),
+            Some(r) => r.span_end(o.start, o.end, limit),
+        }
+    }
+
+    /// The start of the span through occurrence `o`, looking back to `floor`
+    /// (a span that started earlier shows the earliest start found).
+    pub fn span_start(&self, o: Occurrence, floor: DateTime<Utc>) -> DateTime<Utc> {
+        match self.merging() {
+            None => o.start,
+            Some(r) => r.span_start(o.start, floor),
+        }
+    }
+
     /// The occurrence containing `t`, if any. When occurrences overlap, the
     /// one that started last (it also ends last).
     pub fn containing(&self, t: DateTime<Utc>) -> Option<Occurrence> {
         match self {
             Schedule::Once(o) => o.contains(t).then_some(*o),
-            Schedule::Recurring { start, end, zone } => {
+            Schedule::Recurring { start, end, zone, .. } => {
                 let floor = match end {
                     End::After(d) => t - *d,
                     End::Cron(_) => t - SEARCH_LIMIT,
@@ -69,8 +119,9 @@ impl Schedule {
         }
     }
 
-    /// Every occurrence overlapping `[from, to)`, in start order, at most `max`.
-    pub fn between(&self, from: DateTime<Utc>, to: DateTime<Utc>, max: usize) -> Vec<Occurrence> {
+    /// Every occurrence overlapping `[from, to)`, in start order, at most
+    /// `max`, each on its own (not merged).
+    pub fn occurrences(&self, from: DateTime<Utc>, to: DateTime<Utc>, max: usize) -> Vec<Occurrence> {
         let mut out = Vec::new();
         let mut cursor = match self.containing(from) {
             Some(o) => {
@@ -91,11 +142,36 @@ impl Schedule {
         out
     }
 
+    /// Every span overlapping `[from, to)`, in start order, at most `max`:
+    /// occurrences that overlap or touch are merged. A span reaching past
+    /// what is followed ([`SPAN_REACH`] either side) is cut there.
+    pub fn spans(&self, from: DateTime<Utc>, to: DateTime<Utc>, max: usize) -> Vec<Occurrence> {
+        let (floor, limit) = (from - SPAN_REACH, to + SPAN_REACH);
+        let mut out = Vec::new();
+        let mut cursor = from;
+        if let Some(o) = self.containing(from) {
+            let end = self.span_end(o, limit).unwrap_or(limit);
+            out.push(Occurrence { start: self.span_start(o, floor), end });
+            cursor = end;
+        }
+        while out.len() < max {
+            match self.next_after(cursor, to) {
+                Some(o) if o.start < to => {
+                    let end = self.span_end(o, limit).unwrap_or(limit);
+                    out.push(Occurrence { start: o.start, end });
+                    cursor = end;
+                }
+                _ => break,
+            }
+        }
+        out
+    }
+
     /// When the window stops being active, if it is active at `t`: the end of
-    /// the chain of overlapping or touching occurrences through `t`. `None`
-    /// inside the chain means "not before `limit`".
+    /// the span through `t`. `None` inside means "not before `limit`".
     pub fn active_until(&self, t: DateTime<Utc>, limit: DateTime<Utc>) -> Option<Option<DateTime<Utc>>> {
-        Cursor::new(self, None, limit).active_until(t)
+        let o = self.containing(t)?;
+        Some(self.span_end(o, limit))
     }
 
     fn end_of(&self, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -192,11 +268,13 @@ struct View {
     next: Option<Occurrence>,
     /// Starts were looked for up to here.
     limit: DateTime<Utc>,
+    /// The end of the span through `containing`, once asked for (`Some(None)`: not by `limit`).
+    span_end: Option<Option<DateTime<Utc>>>,
 }
 
 impl View {
     fn compute(schedule: &Schedule, at: DateTime<Utc>, limit: DateTime<Utc>) -> View {
-        View { at, containing: schedule.containing(at), next: schedule.next_after(at, limit), limit }
+        View { at, containing: schedule.containing(at), next: schedule.next_after(at, limit), limit, span_end: None }
     }
 
     fn holds_at(&self, x: DateTime<Utc>, limit: DateTime<Utc>) -> bool {
@@ -237,7 +315,10 @@ impl Memo {
 
     fn keep(&self, view: View) {
         let mut ring = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if ring.views.iter().any(|v| v.at == view.at) {
+        if let Some(known) = ring.views.iter_mut().find(|v| v.at == view.at) {
+            if known.span_end.is_none() {
+                known.span_end = view.span_end;
+            }
             return;
         }
         if ring.views.len() < MEMO_VIEWS {
@@ -311,7 +392,13 @@ impl<'s> Cursor<'s> {
         for _ in 0..3 {
             let after = self.schedule.next_after(next.start, self.limit);
             if after.is_none_or(|a| x < a.start) {
-                return Some(View { at: next.start, containing: Some(next), next: after, limit: self.limit });
+                return Some(View {
+                    at: next.start,
+                    containing: Some(next),
+                    next: after,
+                    limit: self.limit,
+                    span_end: None,
+                });
             }
             next = after?;
         }
@@ -329,15 +416,20 @@ impl<'s> Cursor<'s> {
         self.view(x).next.filter(|n| n.start <= limit)
     }
 
-    /// As [`Schedule::active_until`], moving the cursor along the chain.
+    /// As [`Schedule::active_until`]: the end of the span through `t`,
+    /// remembered with the view it belongs to.
     pub fn active_until(&mut self, t: DateTime<Utc>) -> Option<Option<DateTime<Utc>>> {
-        let mut end = self.containing(t)?.end;
-        while end <= self.limit {
-            match self.containing(end) {
-                Some(o) if o.end > end => end = o.end,
-                _ => return Some(Some(end)),
-            }
+        let mut v = self.view(t);
+        let o = v.containing.filter(|o| o.contains(t))?;
+        if let Some(end) = v.span_end {
+            return Some(end);
         }
-        Some(None)
+        let end = self.schedule.span_end(o, self.limit);
+        v.span_end = Some(end);
+        self.view = Some(v);
+        if let (Schedule::Recurring { .. }, Some(memo)) = (self.schedule, self.memo) {
+            memo.keep(v);
+        }
+        Some(end)
     }
 }

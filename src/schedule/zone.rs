@@ -126,6 +126,29 @@ impl Zone {
         }
     }
 
+    /// The first offset change strictly after `t`; `None` when there is none
+    /// before 2100. Beyond the tabulated span, `t` itself: a change may be
+    /// anywhere, so callers take the careful path.
+    pub fn next_transition_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let secs = t.timestamp();
+        if !(SPAN.0..SPAN.1).contains(&secs) {
+            return if self.table.at.is_empty() { None } else { Some(t) };
+        }
+        let i = self.table.at.partition_point(|&x| x <= secs);
+        self.table.at.get(i).and_then(|&x| DateTime::from_timestamp(x, 0))
+    }
+
+    /// The last offset change at or before `t`; `None` when there is none
+    /// since 1970. Beyond the tabulated span, `t` itself.
+    pub fn prev_transition_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let secs = t.timestamp();
+        if !(SPAN.0..SPAN.1).contains(&secs) {
+            return if self.table.at.is_empty() { None } else { Some(t) };
+        }
+        let i = self.table.at.partition_point(|&x| x <= secs);
+        i.checked_sub(1).and_then(|i| DateTime::from_timestamp(self.table.at[i], 0))
+    }
+
     /// True when no transition lies within `2 * max_shift` of `t`, so wall
     /// times near `t` map to instants one to one and in order.
     pub fn steady_near(&self, t: DateTime<Utc>) -> bool {

@@ -191,7 +191,7 @@ fn timeline(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
             .windows()
             .iter()
             .filter(|w| w.may_apply(None, None, Some(&env)))
-            .map(|w| (&**w, w.schedule.between(from, to, 200)))
+            .map(|w| (&**w, w.schedule.spans(from, to, 200)))
             .filter(|(_, occ)| !occ.is_empty())
             .collect();
         lanes.sort_by_key(|(w, occ)| (w.kind != Kind::Deny, occ.first().map(|o| o.start)));
