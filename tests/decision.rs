@@ -1,4 +1,4 @@
-//! The decision rules of CONTRACT.md section 4, one test per rule, at fixed instants.
+//! The decision rules, one test per rule, at fixed instants.
 
 use chrono::{DateTime, Duration, Utc};
 use deploy_gate::config::load_texts;
@@ -374,4 +374,99 @@ services = ["web-?"]
     assert!(!denied("payments", Some("web-1"), "staging"));
     // No service: the team's whole surface, which includes web-1.
     assert!(denied("payments", None, "production"));
+}
+
+/// A freeze over the next opening of the deploy window: the reason names
+/// the opening `next_allowed_at` names, not the frozen one.
+#[test]
+fn the_outside_reason_agrees_with_next_allowed_at_when_a_freeze_covers_the_next_opening() {
+    let r = rules(
+        r#"
+[[windows]]
+id = "nightly"
+kind = "allow"
+cron = "0 22 * * *"
+duration = "2h"
+
+[[windows]]
+id = "board-meeting"
+start = "2026-11-26T21:00:00Z"
+end = "2026-11-27T01:00:00Z"
+"#,
+    );
+    let d = ask(&r, "payments", "production", "2026-11-26T12:00:00Z");
+    assert_eq!(d.next_allowed_at, Some(at("2026-11-27T22:00:00Z")));
+    let outside = d.reasons.iter().find(|r| r.code.as_str() == "outside_allow_windows").expect("outside");
+    assert!(outside.message.contains("Fri 2026-11-27 22:00"), "{}", outside.message);
+    assert_eq!(outside.until, d.next_allowed_at);
+}
+
+/// A deploy longer than every deploy window: the reason says exactly that.
+#[test]
+fn a_deploy_longer_than_every_deploy_window_is_told_so() {
+    let r = rules("[[windows]]\nid = \"nightly\"\nkind = \"allow\"\ncron = \"0 22 * * *\"\nduration = \"2h\"\n");
+    let d =
+        decide(&r, &target("payments", None, "production"), at("2026-11-26T12:00:00Z"), Some(Duration::hours(3)), &[]);
+    assert_eq!(d.next_allowed_at, None);
+    assert!(d.reason.contains("none of them is open long enough for this deploy's expected 3h"), "{}", d.reason);
+}
+
+/// A window scoped to services applies to a deploy that names none (the
+/// team's whole surface), and the reason says why.
+#[test]
+fn a_service_window_applying_to_a_deploy_without_service_says_why() {
+    let r = rules(
+        "[[windows]]\nid = \"web-freeze\"\nstart = \"2026-11-26T00:00:00Z\"\nend = \"2026-11-28T00:00:00Z\"\nservices = [\"web-*\"]\n",
+    );
+    let d = ask(&r, "payments", "production", "2026-11-26T12:00:00Z");
+    assert!(d.reason.contains("it covers services web-*; no service was given"), "{}", d.reason);
+    let d = decide(&r, &target("payments", Some("web-shop"), "production"), at("2026-11-26T12:00:00Z"), None, &[]);
+    assert!(!d.reason.contains("no service was given"), "{}", d.reason);
+}
+
+/// An override in force does not lift a window with `overridable = false`,
+/// and the reason says that is why the deploy is still denied.
+#[test]
+fn a_window_no_override_lifts_says_so_while_an_override_is_in_force() {
+    let r = rules(
+        "[[windows]]\nid = \"holiday\"\nstart = \"2026-11-26T00:00:00Z\"\nend = \"2026-11-28T00:00:00Z\"\noverridable = false\n",
+    );
+    let t = at("2026-11-26T12:00:00Z");
+    let o = Override {
+        id: "ovr-1".into(),
+        team: Name::parse("team", "payments").expect("team"),
+        service: None,
+        environment: Name::parse("environment", "production").expect("env"),
+        reason: "Hotfix for an outage".into(),
+        ticket: None,
+        created_by: "oncall".into(),
+        created_at: t - Duration::minutes(1),
+        expires_at: t + Duration::hours(1),
+        revoked_at: None,
+        revoked_by: None,
+    };
+    let d = decide(&r, &target("payments", None, "production"), t, None, &[o]);
+    assert!(!d.allowed);
+    assert!(d.reason.contains("no override lifts this (overridable = false)"), "{}", d.reason);
+}
+
+/// A permanent freeze written as one-minute occurrences every minute is one
+/// freeze with no end, answered at once; a deploy never fits.
+#[test]
+fn a_permanent_freeze_of_back_to_back_minutes_is_one_freeze_with_no_end() {
+    let r = rules("[[windows]]\nid = \"always\"\ncron = \"* * * * *\"\nduration = \"1m\"\n");
+    let d = decide(
+        &r,
+        &target("payments", None, "production"),
+        at("2026-11-26T12:00:30Z"),
+        Some(Duration::minutes(30)),
+        &[],
+    );
+    assert_eq!(codes(&d.reasons), ["window_active"]);
+    assert!(d.reason.contains("with no end within a year"), "{}", d.reason);
+    assert_eq!(d.next_allowed_at, None);
+    // Overlapping hour-long occurrences every minute: the same.
+    let r = rules("[[windows]]\nid = \"always\"\ncron = \"* * * * *\"\nduration = \"1h\"\n");
+    let d = ask(&r, "payments", "production", "2026-11-26T12:00:30Z");
+    assert_eq!(d.reasons[0].until, None);
 }

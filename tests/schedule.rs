@@ -107,6 +107,20 @@ fn cron_dialect_fields_lists_ranges_steps_names_and_macros() {
     }
 }
 
+/// The calendar repeats every 400 years: windows go on past 2100 (where the
+/// cron crate stops) with the right weekdays.
+#[test]
+fn cron_times_go_on_past_2100() {
+    assert_eq!(
+        next_n("0 17 * * FRI", "Europe/Berlin", "2099-12-30T00:00:00Z", 3),
+        ["2100-01-01T16:00:00Z", "2100-01-08T16:00:00Z", "2100-01-15T16:00:00Z"]
+    );
+    assert_eq!(
+        next_n("0 0 29 FEB *", "UTC", "2399-01-01T00:00:00Z", 2),
+        ["2400-02-29T00:00:00Z", "2404-02-29T00:00:00Z"]
+    );
+}
+
 #[test]
 fn cron_dialect_refuses_what_cannot_work_and_says_why() {
     let cases: &[(&str, &str)] = &[
@@ -126,6 +140,10 @@ fn cron_dialect_refuses_what_cannot_work_and_says_why() {
         ("1,,2 * * * *", "empty list item"),
         ("@reboot", "not a known shorthand"),
         ("", "is empty"),
+        // More than once a minute: a window opens at most once a minute.
+        ("* * * * * *", "fires more than once a minute"),
+        ("*/10 * * * * *", "fires more than once a minute"),
+        ("0,30 * * * * *", "fires more than once a minute"),
     ];
     for (expr, want) in cases {
         match CronExpr::parse(expr) {

@@ -297,7 +297,13 @@ pub fn parse_time_text(text: &str, zone: Zone) -> Result<DateTime<Utc>, String> 
 }
 
 fn parse_time(f: &mut Fields, key: &str, text: &str, zone: Zone) -> Option<DateTime<Utc>> {
+    use chrono::Datelike;
     match parse_time_text(text, zone) {
+        // Calendars and feeds write four-digit years; a gate has no use for others.
+        Ok(t) if !(1970..=9999).contains(&t.year()) => {
+            f.problem(key, ErrorCode::InvalidTime, format!("`{text}` is outside the years 1970 to 9999"));
+            None
+        }
         Ok(t) => Some(t),
         Err(message) => {
             f.problem(key, ErrorCode::InvalidTime, message);

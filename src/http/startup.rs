@@ -61,12 +61,18 @@ impl Application {
         let seen = config_signature(&launch.config_path);
         let gate = web::Data::new(Gate::start(config, launch.config_path, launch.env, store, Utc::now()).await?);
         let metrics = web::Data::new(Metrics::default());
+        let sections = web::Data::new(dashboard::SectionCache::default());
         let listener = TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let port = listener.local_addr().context("no local address")?.port();
         let server = {
             let (gate, metrics) = (gate.clone(), metrics.clone());
             HttpServer::new(move || {
-                App::new().app_data(gate.clone()).app_data(metrics.clone()).wrap(from_fn(observe)).configure(routes)
+                App::new()
+                    .app_data(gate.clone())
+                    .app_data(metrics.clone())
+                    .app_data(sections.clone())
+                    .wrap(from_fn(observe))
+                    .configure(routes)
             })
             .listen(listener)
             .with_context(|| format!("cannot serve on {listen}"))?

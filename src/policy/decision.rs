@@ -1,5 +1,7 @@
-//! Section 4 of the contract: every reason at once, overrides, and the next
-//! instant a deploy would be allowed.
+//! The decision: every reason at once (freezes, deploy windows, the team's
+//! risk), what an override lifts, and the next instant a deploy would be
+//! allowed. Windows are read as spans, so back-to-back occurrences count as
+//! one freeze and one step.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
@@ -132,6 +134,144 @@ struct Tracked<'w> {
     cursor: Cursor<'w>,
 }
 
+impl<'w> Tracked<'w> {
+    /// When the span through `x` ends, if the window is open at `x`; the
+    /// cursor's limit when it does not end before it.
+    fn open_until(&mut self, x: DateTime<Utc>, limit: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.cursor.active_until(x).map(|end| end.unwrap_or(limit))
+    }
+}
+
+/// The windows that apply to one target, by kind, over one decision.
+struct Windows<'w> {
+    deny: Vec<Tracked<'w>>,
+    allow: Vec<Tracked<'w>>,
+    /// Starts are looked for up to here.
+    limit: DateTime<Utc>,
+}
+
+impl<'w> Windows<'w> {
+    fn of(rules: &'w Rules, target: &Target, limit: DateTime<Utc>) -> Windows<'w> {
+        let (deny, allow) = rules
+            .windows_for(target)
+            .into_iter()
+            .map(|window| Tracked { window, cursor: Cursor::new(&window.schedule, Some(&window.memo), limit) })
+            .partition(|w| w.window.kind == Kind::Deny);
+        Windows { deny, allow, limit }
+    }
+
+    /// Only the windows no override lifts, for the time under an override.
+    fn not_overridable(&self) -> Windows<'w> {
+        let keep = |ws: &[Tracked<'w>]| ws.iter().filter(|w| !w.window.overridable()).cloned().collect();
+        // Deploy windows bind as a whole: if any of them cannot be lifted, all of them count.
+        let allow = if self.allow.iter().all(|w| w.window.overridable()) { Vec::new() } else { self.allow.clone() };
+        Windows { deny: keep(&self.deny), allow, limit: self.limit }
+    }
+
+    /// The end of the deploy-window cover through `x` (the allow windows'
+    /// spans, chained), looked at no further than `need`, with the window
+    /// that gives that end. `None` when no allow window is open at `x`.
+    fn cover_end(&mut self, x: DateTime<Utc>, need: DateTime<Utc>) -> Option<(DateTime<Utc>, &'w Window)> {
+        let limit = self.limit;
+        let mut latest_end = |at: DateTime<Utc>| {
+            self.allow
+                .iter_mut()
+                .filter_map(|w| w.open_until(at, limit).map(|end| (end, w.window)))
+                .max_by_key(|(end, _)| *end)
+        };
+        let mut cover = latest_end(x)?;
+        for _ in 0..MAX_STEPS {
+            if cover.0 >= need || cover.0 >= limit {
+                break;
+            }
+            match latest_end(cover.0) {
+                Some(next) if next.0 > cover.0 => cover = next,
+                _ => break,
+            }
+        }
+        Some(cover)
+    }
+
+    /// The first allow-window start strictly after `t`.
+    fn next_allow_start(&mut self, t: DateTime<Utc>) -> Option<(DateTime<Utc>, &'w Window)> {
+        self.allow
+            .iter_mut()
+            .filter_map(|w| w.cursor.next_after(t).map(|o| (o.start, w.window)))
+            .min_by_key(|(s, _)| *s)
+    }
+
+    /// Until when a freeze blocks a deploy of `d` starting at `x`: the end
+    /// of the latest span that is open at `x` or opens before `x + d`.
+    fn blocked_until(&mut self, x: DateTime<Utc>, d: Duration) -> Option<DateTime<Utc>> {
+        let limit = self.limit;
+        self.deny
+            .iter_mut()
+            .filter_map(|w| match w.open_until(x, limit) {
+                Some(end) => Some(end),
+                None => {
+                    let next = w.cursor.next_after(x).filter(|o| o.start < x + d)?;
+                    Some(w.open_until(next.start, limit).unwrap_or(next.end))
+                }
+            })
+            .max()
+    }
+
+    /// The earliest `x >= t` at which no freeze meets `[x, x + d)` and, when
+    /// deploy windows apply, they cover it; `None` past `horizon`.
+    fn earliest_free(&mut self, t: DateTime<Utc>, d: Duration, horizon: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut x = t;
+        for _ in 0..MAX_STEPS {
+            if x > horizon {
+                return None;
+            }
+            if let Some(end) = self.blocked_until(x, d) {
+                x = end;
+                continue;
+            }
+            if !self.allow.is_empty() {
+                match self.cover_end(x, x + d) {
+                    None => {
+                        x = self.next_allow_start(x)?.0;
+                        continue;
+                    }
+                    Some((end, _)) if end < x + d => {
+                        x = self.next_allow_start(end)?.0;
+                        continue;
+                    }
+                    Some(_) => {}
+                }
+            }
+            return Some(x);
+        }
+        None
+    }
+}
+
+/// The question, for the parts of the decision.
+struct Ask<'a> {
+    target: &'a Target,
+    t: DateTime<Utc>,
+    expected: Option<Duration>,
+    horizon: DateTime<Utc>,
+}
+
+impl Ask<'_> {
+    fn expected_text(&self) -> String {
+        humantime::format_duration(self.expected.unwrap_or_default().to_std().unwrap_or_default()).to_string()
+    }
+
+    /// For a window scoped to services, when the deploy names none.
+    fn whole_surface_note(&self, w: &Window) -> String {
+        match (&self.target.service, w.spec.services.text()) {
+            (None, Some(services)) => format!(
+                " (it covers services {services}; no service was given, so this deploy counts as all of {}'s services)",
+                self.target.team
+            ),
+            _ => String::new(),
+        }
+    }
+}
+
 /// Decide whether `target` may deploy at `t`, for a deploy expected to take
 /// `expected` (if given), with the overrides in force.
 pub fn decide(
@@ -141,129 +281,41 @@ pub fn decide(
     expected: Option<Duration>,
     overrides: &[Override],
 ) -> Decision {
-    let horizon = t + HORIZON;
     let expected = expected.filter(|d| *d > Duration::zero());
+    let ask = Ask { target, t, expected, horizon: t + HORIZON };
     // Starts are looked for a little past the horizon, so that a deploy of
     // the expected duration near the horizon still sees what it overlaps.
-    let limit = horizon + expected.unwrap_or_default() + Duration::days(1);
-    let (mut deny, mut allow): (Vec<Tracked>, Vec<Tracked>) = rules
-        .windows_for(target)
-        .into_iter()
-        .map(|window| Tracked { window, cursor: Cursor::new(&window.schedule, Some(&window.memo), limit) })
-        .partition(|w| w.window.kind == Kind::Deny);
-    let mut reasons = Vec::new();
-    let mut warnings = Vec::new();
+    let mut windows = Windows::of(rules, target, ask.horizon + expected.unwrap_or_default() + Duration::days(1));
 
-    // Rule 1: every active freeze.
-    let mut active = Vec::new();
-    for (i, tracked) in deny.iter_mut().enumerate() {
-        let w = tracked.window;
-        if tracked.cursor.containing(t).is_none() {
-            continue;
-        }
-        // A copy walks the chain, so the cursor stays at `t` for the rules below.
-        if let Some(until) = tracked.cursor.clone().active_until(t) {
-            let until = until.filter(|u| *u <= horizon);
-            let when = match until {
-                Some(u) => format!("until {}", w.local_time(u)),
-                None => "with no end within a year".to_string(),
-            };
-            let mut r = Reason::of_window(Code::WindowActive, w, format!("{} is active {when}", w.title()));
-            r.until = until;
-            reasons.push(r);
-            active.push(i);
-        }
+    let mut reasons = active_freezes(&ask, &mut windows);
+    let cover = (!windows.allow.is_empty()).then(|| windows.cover_end(t, t + expected.unwrap_or_default()));
+    let outside = matches!(cover, Some(None));
+    if let Some(d) = expected {
+        reasons.extend(starts_soon(&ask, &mut windows, d, cover.flatten()));
     }
-
-    // Rule 2: outside every deploy window that applies.
-    let need = t + expected.unwrap_or_default();
-    let cover = if allow.is_empty() { None } else { cover_end(&mut allow, t, need) };
-    if !allow.is_empty() && cover.is_none() {
-        let ids: Vec<&str> = allow.iter().map(|w| w.window.id()).collect();
-        let next = next_start(&mut allow, t).filter(|(s, _)| *s <= horizon);
-        let when = match next {
-            Some((s, w)) => format!("the next, '{}', opens {}", w.id(), w.local_time(s)),
-            None => "none opens within a year".to_string(),
-        };
+    let mut warnings = Vec::new();
+    if let Some(r) = risk_reason(rules, target, t, &mut warnings) {
+        reasons.push(r);
+    }
+    if outside {
+        // Its message waits for next_allowed_at, so the two agree.
         reasons.push(Reason {
             code: Code::OutsideAllowWindows,
-            message: format!("Outside every deploy window for {target} ({}); {when}", ids.join(", ")),
-            window_id: next.map(|(_, w)| w.id().to_string()),
-            until: next.map(|(s, _)| s),
+            message: String::new(),
+            window_id: None,
+            until: None,
             starts_at: None,
-            overridable: allow.iter().all(|w| w.window.overridable()),
+            overridable: windows.allow.iter().all(|w| w.window.overridable()),
             timed: true,
         });
     }
 
-    // Rule 6: look ahead over the deploy's expected duration.
-    if let Some(d) = expected {
-        let end = t + d;
-        let took = humantime::format_duration(d.to_std().unwrap_or_default());
-        for (i, tracked) in deny.iter_mut().enumerate() {
-            if active.contains(&i) {
-                continue;
-            }
-            let w = tracked.window;
-            if let Some(o) = tracked.cursor.next_after(t).filter(|o| o.start < end) {
-                let mut r = Reason::of_window(
-                    Code::WindowStartsSoon,
-                    w,
-                    format!("{} starts {}, within this deploy's expected {took}", w.title(), w.local_time(o.start)),
-                );
-                r.starts_at = Some(o.start);
-                reasons.push(r);
-            }
-        }
-        if let Some((closes, w)) = cover.filter(|(e, _)| *e < end) {
-            let mut r = Reason::of_window(
-                Code::WindowStartsSoon,
-                w,
-                format!("{} closes {}, within this deploy's expected {took}", w.title(), w.local_time(closes)),
-            );
-            r.starts_at = Some(closes);
-            reasons.push(r);
-        }
-    }
-
-    // Rules 3 and 4: risk status under the environment's policy.
-    if let Some((action, code, message)) = risk(rules, target, t) {
-        let env = &target.environment;
-        let what = match code {
-            Code::TeamYellow => "yellow teams",
-            Code::UnknownTeam => "unknown teams",
-            _ => "red teams",
-        };
-        match action {
-            Action::Deny => reasons.push(Reason::of_team(code, format!("{message}; {env} denies {what}"))),
-            Action::Warn => warnings.push(Reason::of_team(code, format!("{message}; {env} only warns for {what}"))),
-            Action::Allow => {}
-        }
-    }
-
-    // Rule 5: an override lifts every reason but those of non-overridable windows.
     let applied = overrides.iter().filter(|o| o.active_at(t) && o.covers(target)).max_by_key(|o| o.ends_at());
-    let mut overridden = Vec::new();
-    if applied.is_some() {
-        let (keep, lifted): (Vec<Reason>, Vec<Reason>) = reasons.into_iter().partition(|r| !r.overridable);
-        reasons = keep;
-        overridden = lifted;
+    let (mut reasons, overridden) = lift(reasons, applied);
+    let next_allowed_at = next_allowed(&ask, &mut windows, &reasons, applied);
+    if let Some(r) = reasons.iter_mut().find(|r| r.code == Code::OutsideAllowWindows) {
+        explain_outside(&ask, &mut windows, r, next_allowed_at);
     }
-
-    let next_allowed_at = if reasons.is_empty() {
-        Some(t)
-    } else if reasons.iter().any(|r| !r.timed) {
-        None
-    } else {
-        // Under an override, only non-overridable windows bind until it ends.
-        let under_override = applied.and_then(|o| {
-            let mut deny_kept: Vec<Tracked> = deny.iter().filter(|w| !w.window.overridable()).cloned().collect();
-            let mut allow_kept: Vec<Tracked> =
-                if allow.iter().all(|w| w.window.overridable()) { Vec::new() } else { allow.clone() };
-            earliest_free(&mut deny_kept, &mut allow_kept, t, expected, horizon).filter(|x| *x < o.ends_at())
-        });
-        under_override.or_else(|| earliest_free(&mut deny, &mut allow, t, expected, horizon))
-    };
 
     let allowed = reasons.is_empty();
     let override_ = applied.map(|o| OverrideRef {
@@ -285,6 +337,134 @@ pub fn decide(
         next_allowed_at,
         evaluated_at: t,
     }
+}
+
+/// Rule 1: every freeze open at `t`, until the end of its span.
+fn active_freezes(ask: &Ask, windows: &mut Windows) -> Vec<Reason> {
+    let mut reasons = Vec::new();
+    for tracked in &mut windows.deny {
+        let w = tracked.window;
+        let Some(until) = tracked.cursor.active_until(ask.t) else { continue };
+        let until = until.filter(|u| *u <= ask.horizon);
+        let when = match until {
+            Some(u) => format!("until {}", w.local_time(u)),
+            None => "with no end within a year".to_string(),
+        };
+        let message = format!("{} is active {when}{}", w.title(), ask.whole_surface_note(w));
+        let mut r = Reason::of_window(Code::WindowActive, w, message);
+        r.until = until;
+        reasons.push(r);
+    }
+    reasons
+}
+
+/// Rule 6: a freeze opening, or the deploy window closing, before a deploy
+/// of `d` would finish.
+fn starts_soon(ask: &Ask, windows: &mut Windows, d: Duration, cover: Option<(DateTime<Utc>, &Window)>) -> Vec<Reason> {
+    let (t, end, took) = (ask.t, ask.t + d, ask.expected_text());
+    let mut reasons = Vec::new();
+    for tracked in &mut windows.deny {
+        if tracked.cursor.active_until(t).is_some() {
+            continue;
+        }
+        let w = tracked.window;
+        if let Some(o) = tracked.cursor.next_after(t).filter(|o| o.start < end) {
+            let message = format!(
+                "{} starts {}, within this deploy's expected {took}{}",
+                w.title(),
+                w.local_time(o.start),
+                ask.whole_surface_note(w)
+            );
+            let mut r = Reason::of_window(Code::WindowStartsSoon, w, message);
+            r.starts_at = Some(o.start);
+            reasons.push(r);
+        }
+    }
+    if let Some((closes, w)) = cover.filter(|(e, _)| *e < end) {
+        let message = format!("{} closes {}, within this deploy's expected {took}", w.title(), w.local_time(closes));
+        let mut r = Reason::of_window(Code::WindowStartsSoon, w, message);
+        r.starts_at = Some(closes);
+        reasons.push(r);
+    }
+    reasons
+}
+
+/// Rules 3 and 4: the team's risk under the environment's policy, as a
+/// reason (deny) or a warning (warn).
+fn risk_reason(rules: &Rules, target: &Target, t: DateTime<Utc>, warnings: &mut Vec<Reason>) -> Option<Reason> {
+    let (action, code, message) = risk(rules, target, t)?;
+    let env = &target.environment;
+    let what = match code {
+        Code::TeamYellow => "yellow teams",
+        Code::UnknownTeam => "unknown teams",
+        _ => "red teams",
+    };
+    match action {
+        Action::Deny => Some(Reason::of_team(code, format!("{message}; {env} denies {what}"))),
+        Action::Warn => {
+            warnings.push(Reason::of_team(code, format!("{message}; {env} only warns for {what}")));
+            None
+        }
+        Action::Allow => None,
+    }
+}
+
+/// Rule 5: an override lifts every reason but those of windows with
+/// `overridable = false`, which say so.
+fn lift(reasons: Vec<Reason>, applied: Option<&Override>) -> (Vec<Reason>, Vec<Reason>) {
+    let Some(o) = applied else { return (reasons, Vec::new()) };
+    let (mut keep, lifted): (Vec<Reason>, Vec<Reason>) = reasons.into_iter().partition(|r| !r.overridable);
+    for r in &mut keep {
+        r.message
+            .push_str(&format!("; override {} is in force, but no override lifts this (overridable = false)", o.id));
+    }
+    (keep, lifted)
+}
+
+/// The earliest instant from `t` at which rules 1, 2 and 6 give no reason,
+/// or `None` when a reason time does not lift blocks.
+fn next_allowed(
+    ask: &Ask,
+    windows: &mut Windows,
+    reasons: &[Reason],
+    applied: Option<&Override>,
+) -> Option<DateTime<Utc>> {
+    if reasons.is_empty() {
+        return Some(ask.t);
+    }
+    if reasons.iter().any(|r| !r.timed) {
+        return None;
+    }
+    let d = ask.expected.unwrap_or_default();
+    // Under an override, only the windows it cannot lift bind, until it ends.
+    let under_override = applied
+        .and_then(|o| windows.not_overridable().earliest_free(ask.t, d, ask.horizon).filter(|x| *x < o.ends_at()));
+    under_override.or_else(|| windows.earliest_free(ask.t, d, ask.horizon))
+}
+
+/// Rule 2's message, agreeing with `next_allowed_at`: the deploy window a
+/// deploy can next start in, not merely the next one to open.
+fn explain_outside(ask: &Ask, windows: &mut Windows, r: &mut Reason, next: Option<DateTime<Utc>>) {
+    let ids: Vec<&str> = windows.allow.iter().map(|w| w.window.id()).collect();
+    let head = format!("Outside every deploy window for {} ({})", ask.target, ids.join(", "));
+    let opening = next.and_then(|x| windows.cover_end(x, x).map(|(_, w)| (x, w)));
+    r.message = match opening {
+        Some((x, w)) => {
+            r.window_id = Some(w.id().to_string());
+            r.until = Some(x);
+            format!("{head}; the next time a deploy can start is {}, in '{}'", w.local_time(x), w.id())
+        }
+        None if ask.expected.is_some() && windows.earliest_free(ask.t, Duration::zero(), ask.horizon).is_some() => {
+            format!(
+                "{head}; none of them is open long enough for this deploy's expected {} within a year",
+                ask.expected_text()
+            )
+        }
+        None => match windows.next_allow_start(ask.t).filter(|(s, _)| *s <= ask.horizon) {
+            Some((s, w)) => format!("{head}; the next, '{}', opens {}", w.id(), w.local_time(s)),
+            None => format!("{head}; none opens within a year"),
+        },
+    };
 }
 
 /// The team's risk under the environment's policy: what to do, the code and
@@ -343,77 +523,4 @@ fn summary(
         line.push_str(&join(warnings));
     }
     line
-}
-
-/// The end of the deploy-window cover through `x` (the union of the allow
-/// windows' occurrences, chained), looked at no further than `need`, with the
-/// window that gives that end. `None` when no allow window is open at `x`.
-fn cover_end<'w>(
-    allow: &mut [Tracked<'w>],
-    x: DateTime<Utc>,
-    need: DateTime<Utc>,
-) -> Option<(DateTime<Utc>, &'w Window)> {
-    let mut latest_end = |at: DateTime<Utc>| {
-        allow.iter_mut().filter_map(|w| w.cursor.containing(at).map(|o| (o.end, w.window))).max_by_key(|(end, _)| *end)
-    };
-    let mut cover = latest_end(x)?;
-    for _ in 0..MAX_STEPS {
-        if cover.0 >= need {
-            break;
-        }
-        match latest_end(cover.0) {
-            Some(next) if next.0 > cover.0 => cover = next,
-            _ => break,
-        }
-    }
-    Some(cover)
-}
-
-/// The first occurrence start strictly after `t` among `windows`.
-fn next_start<'w>(windows: &mut [Tracked<'w>], t: DateTime<Utc>) -> Option<(DateTime<Utc>, &'w Window)> {
-    windows.iter_mut().filter_map(|w| w.cursor.next_after(t).map(|o| (o.start, w.window))).min_by_key(|(s, _)| *s)
-}
-
-/// The earliest `x >= t` at which rules 1, 2 and 6 give no reason: no freeze
-/// meets `[x, x + expected)`, and, when deploy windows apply, they cover it.
-fn earliest_free(
-    deny: &mut [Tracked],
-    allow: &mut [Tracked],
-    t: DateTime<Utc>,
-    expected: Option<Duration>,
-    horizon: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    let d = expected.unwrap_or_default();
-    let mut x = t;
-    for _ in 0..MAX_STEPS {
-        if x > horizon {
-            return None;
-        }
-        let blocked_until = deny
-            .iter_mut()
-            .filter_map(|w| match w.cursor.containing(x) {
-                Some(o) => Some(o.end),
-                None => w.cursor.next_after(x).filter(|o| o.start < x + d).map(|o| o.end),
-            })
-            .max();
-        if let Some(end) = blocked_until {
-            x = end;
-            continue;
-        }
-        if !allow.is_empty() {
-            match cover_end(allow, x, x + d) {
-                None => {
-                    x = next_start(allow, x)?.0;
-                    continue;
-                }
-                Some((end, _)) if end < x + d => {
-                    x = next_start(allow, end)?.0;
-                    continue;
-                }
-                Some(_) => {}
-            }
-        }
-        return Some(x);
-    }
-    None
 }

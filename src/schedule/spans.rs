@@ -257,19 +257,19 @@ impl Recurring<'_> {
         }
     }
 
-    /// Wall times read as elapsed time hold from `t` until a little before
-    /// the next offset change.
+    /// How far from `t` the model holds: until a little before the next
+    /// offset change that could break a chain the wall times say goes on.
+    /// Clocks going forward only bring starts closer in elapsed time, so a
+    /// `duration` chain runs on through them; an `end_cron` chain compares
+    /// start and end times, whose order holds except in the skipped hour.
     fn steady_until(&self, t: DateTime<Utc>, limit: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let margin = self.zone.max_shift() * 2;
-        let until = self.zone.next_transition_after(t).map_or(limit, |tr| (tr - margin).min(limit));
+        let change = match self.duration {
+            Some(_) => self.zone.next_fall_back_after(t),
+            None => self.zone.next_transition_after(t),
+        };
+        let until = change.map_or(limit, |tr| (tr - margin).min(limit));
         (until > t && self.zone.steady_near(t)).then_some(until)
-    }
-
-    /// Since when, going back from `t`, wall times read as elapsed time.
-    fn steady_since(&self, t: DateTime<Utc>, floor: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        let margin = self.zone.max_shift() * 2;
-        let since = self.zone.prev_transition_at_or_before(t).map_or(floor, |tr| (tr + margin).max(floor));
-        (since < t && self.zone.steady_near(t)).then_some(since)
     }
 
     /// The end of the span through the occurrence `[start, end)`; `None`
@@ -282,6 +282,22 @@ impl Recurring<'_> {
         end.filter(|e| *e <= limit)
     }
 
+    /// The wall time at which clocks go back at the fall-back `at`: walls
+    /// before it are read with the old offset (the repeated hour's first
+    /// instant), walls from it with the new one, `shift` later than the
+    /// wall-clock difference says.
+    fn fall_back(&self, at: DateTime<Utc>) -> (NaiveDateTime, Duration) {
+        let before = self.zone.offset_at(at - Duration::seconds(1));
+        let after = self.zone.offset_at(at);
+        (at.naive_utc() + before, before - after)
+    }
+
+    /// Whether a start's wall time reads back to it: true but for instants
+    /// no wall time names (the repeated hour's second pass).
+    fn named(&self, t: DateTime<Utc>) -> bool {
+        self.zone.resolve(self.zone.local(t)) == t
+    }
+
     fn after_end(
         &self,
         mut last: DateTime<Utc>,
@@ -290,26 +306,35 @@ impl Recurring<'_> {
         limit: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
         let zone = self.zone;
+        let second = Duration::seconds(1);
         for _ in 0..MAX_STEPS {
             if end > limit {
                 return None;
             }
-            // A jump along a steady stretch, checked once at its end.
-            if let Some(until) = self.steady_until(last, limit) {
-                let cap = zone.local(until);
+            // The model, up to the next fall-back (clocks going forward never
+            // break a chain), then across it with the hour it adds.
+            if self.named(last) {
+                let fall_back = zone.next_fall_back_after(last).filter(|f| *f <= limit).map(|f| self.fall_back(f));
+                let cap = fall_back.map_or(zone.local(limit), |(b, _)| b - second);
                 match self.merge.after_forward(self.start, zone.local(last), cap) {
                     Found::Ended(w) => {
                         let s = zone.resolve(w);
-                        // The next start touching or overlapping would carry the chain on.
-                        let next = first_start_after(self.start, zone, s, s + d);
-                        if next.is_none() {
+                        // Checked exactly: a start touching or overlapping carries it on.
+                        if first_start_after(self.start, zone, s, s + d).is_none() {
                             return Some(s + d);
                         }
                         end = end.max(s + d);
                     }
                     Found::Reached => {
-                        if let Some(s) = self.start.prev_before(cap + Duration::seconds(1)).map(|w| zone.resolve(w)) {
-                            end = end.max(s + d);
+                        if let Some(a) = self.start.prev_before(cap + second).map(|w| zone.resolve(w)) {
+                            end = end.max(a + d);
+                        }
+                        if let Some((b, _)) = fall_back {
+                            match self.start.next_after(b - second).map(|w| zone.resolve(w)) {
+                                Some(next) if next <= end => (last, end) = (next, next + d),
+                                _ => return Some(end),
+                            }
+                            continue;
                         }
                     }
                 }
@@ -359,25 +384,32 @@ impl Recurring<'_> {
 
     fn after_start(&self, mut first: DateTime<Utc>, d: Duration, floor: DateTime<Utc>) -> DateTime<Utc> {
         let zone = self.zone;
+        let second = Duration::seconds(1);
         for _ in 0..MAX_STEPS {
-            if let Some(since) = self.steady_since(first, floor) {
-                match self.merge.after_backward(self.start, zone.local(first), zone.local(since)) {
+            if first < floor {
+                return first;
+            }
+            if self.named(first) {
+                let fall_back =
+                    zone.prev_fall_back_at_or_before(first).filter(|f| *f >= floor).map(|f| self.fall_back(f));
+                let stop = fall_back.map_or(zone.local(floor), |(b, _)| b);
+                match self.merge.after_backward(self.start, zone.local(first), stop) {
                     Found::Ended(w) => first = zone.resolve(w).min(first),
                     Found::Reached => {
-                        let w = self.start.next_after(zone.local(since) - Duration::seconds(1));
-                        match w.map(|w| zone.resolve(w)) {
-                            Some(s) if s < first => first = s,
-                            _ => {}
+                        if let Some(b) = self.start.next_after(stop - second).map(|w| zone.resolve(w)) {
+                            first = first.min(b);
                         }
-                        if since <= floor {
-                            return first;
+                        let Some((b, _)) = fall_back else { return first };
+                        match self.start.prev_before(b).map(|w| zone.resolve(w)) {
+                            Some(prev) if prev + d >= first => first = prev,
+                            _ => return first,
                         }
+                        continue;
                     }
                 }
             }
             // One exact step back: a start shortly before whose occurrence reaches this one.
-            let before = first - Duration::seconds(1);
-            match last_start_at_or_before(self.start, zone, before, first - d - Duration::seconds(1)) {
+            match last_start_at_or_before(self.start, zone, first - second, first - d - second) {
                 Some(s) if s + d >= first && s >= floor => first = s,
                 _ => return first,
             }

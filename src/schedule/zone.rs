@@ -130,23 +130,47 @@ impl Zone {
     /// before 2100. Beyond the tabulated span, `t` itself: a change may be
     /// anywhere, so callers take the careful path.
     pub fn next_transition_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.next_change_after(t, |_, _| true)
+    }
+
+    /// The first change strictly after `t` that sets clocks back (the offset
+    /// shrinks), as on autumn nights; the same rules as [`Zone::next_transition_after`].
+    pub fn next_fall_back_after(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.next_change_after(t, |before, after| after < before)
+    }
+
+    fn next_change_after(&self, t: DateTime<Utc>, wanted: impl Fn(i32, i32) -> bool) -> Option<DateTime<Utc>> {
         let secs = t.timestamp();
         if !(SPAN.0..SPAN.1).contains(&secs) {
             return if self.table.at.is_empty() { None } else { Some(t) };
         }
-        let i = self.table.at.partition_point(|&x| x <= secs);
-        self.table.at.get(i).and_then(|&x| DateTime::from_timestamp(x, 0))
+        let first = self.table.at.partition_point(|&x| x <= secs);
+        (first..self.table.at.len())
+            .find(|&i| wanted(self.table.offsets[i], self.table.offsets[i + 1]))
+            .and_then(|i| DateTime::from_timestamp(self.table.at[i], 0))
     }
 
     /// The last offset change at or before `t`; `None` when there is none
     /// since 1970. Beyond the tabulated span, `t` itself.
     pub fn prev_transition_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.prev_change_at_or_before(t, |_, _| true)
+    }
+
+    /// The last change at or before `t` that set clocks back.
+    pub fn prev_fall_back_at_or_before(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.prev_change_at_or_before(t, |before, after| after < before)
+    }
+
+    fn prev_change_at_or_before(&self, t: DateTime<Utc>, wanted: impl Fn(i32, i32) -> bool) -> Option<DateTime<Utc>> {
         let secs = t.timestamp();
         if !(SPAN.0..SPAN.1).contains(&secs) {
             return if self.table.at.is_empty() { None } else { Some(t) };
         }
-        let i = self.table.at.partition_point(|&x| x <= secs);
-        i.checked_sub(1).and_then(|i| DateTime::from_timestamp(self.table.at[i], 0))
+        let end = self.table.at.partition_point(|&x| x <= secs);
+        (0..end)
+            .rev()
+            .find(|&i| wanted(self.table.offsets[i], self.table.offsets[i + 1]))
+            .and_then(|i| DateTime::from_timestamp(self.table.at[i], 0))
     }
 
     /// True when no transition lies within `2 * max_shift` of `t`, so wall

@@ -92,6 +92,8 @@ async fn api_windows_are_validated_exactly_like_config_files() {
         (json!({"id": "w", "start": "2026-12-02T00:00:00Z", "end": "2026-12-01T00:00:00Z"}), "end", "invalid_schedule"),
         (json!({"id": "Bad Id", "cron": "0 17 * * FRI", "duration": "1h"}), "id", "invalid_id"),
         (json!({"id": "w", "cron": 5, "duration": "1h"}), "cron", "invalid_type"),
+        (json!({"id": "w", "start": "0001-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"}), "start", "invalid_time"),
+        (json!({"id": "w", "cron": "* * * * * *", "duration": "1h"}), "cron", "invalid_cron"),
     ];
     for (body, field, code) in cases {
         let (status, e) = app.call(Method::PUT, "/windows/w", Some(ADMIN), Some(&body)).await;

@@ -5,12 +5,15 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
+use std::sync::{Arc, Mutex, Weak};
+
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::error::Error;
-use crate::gate::{DecisionRecord, Gate};
+use crate::gate::{DecisionRecord, Gate, Live};
 use crate::policy::{Kind, Override, Rules, Status, Team, Window};
+use crate::schedule::Occurrence;
 
 const REFRESH_SECONDS: u32 = 30;
 // The page stays small (well under 300 KB) however much the gate holds: each
@@ -54,13 +57,14 @@ fn when(t: DateTime<Utc>) -> String {
 
 /// The dashboard (HTML).
 #[utoipa::path(get, path = "/", tag = "operations", responses((status = 200, content_type = "text/html", body = String)))]
-pub async fn page(gate: web::Data<Gate>) -> Result<HttpResponse, Error> {
+pub async fn page(gate: web::Data<Gate>, cache: web::Data<SectionCache>) -> Result<HttpResponse, Error> {
     let now = Utc::now();
     let live = gate.live();
     let active = gate.overrides();
     let overrides = active.active_at(now);
     let decisions = gate.recent_decisions(DECISIONS_SHOWN).await?;
-    let html = render(&live.rules, &overrides, &decisions, now);
+    let sections = cache.get(&live, now);
+    let html = render_with(&sections, &live.rules, &overrides, &decisions, now);
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("cache-control", "no-store"))
@@ -99,7 +103,52 @@ fn shown_environments(rules: &Rules) -> (Vec<String>, String) {
     (all, more)
 }
 
+/// The window sections (frozen now, the timeline), kept a few seconds per
+/// generation of rules: at thousands of windows they take tens of
+/// milliseconds, and every open dashboard reloads every 30 s.
+#[derive(Default)]
+pub struct SectionCache(Mutex<Option<(Weak<Live>, DateTime<Utc>, Arc<str>)>>);
+
+const SECTIONS_KEPT: Duration = Duration::seconds(5);
+
+impl SectionCache {
+    fn get(&self, live: &Arc<Live>, now: DateTime<Utc>) -> Arc<str> {
+        let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((rules, at, html)) = kept.as_ref()
+            && rules.upgrade().is_some_and(|r| Arc::ptr_eq(&r, live))
+            && now >= *at
+            && now - *at < SECTIONS_KEPT
+        {
+            return html.clone();
+        }
+        let html: Arc<str> = window_sections(&live.rules, now).into();
+        *kept = Some((Arc::downgrade(live), now, html.clone()));
+        html
+    }
+}
+
+/// Frozen now and the timeline.
+pub fn window_sections(rules: &Rules, now: DateTime<Utc>) -> String {
+    let mut h = String::with_capacity(32 * 1024);
+    let (envs, more_envs) = shown_environments(rules);
+    let facts = Facts::of(rules, &envs, now);
+    frozen_now(&mut h, &facts, &envs, &more_envs);
+    timeline(&mut h, &facts, &envs, &more_envs, now);
+    h
+}
+
+/// The whole page.
 pub fn render(
+    rules: &Rules,
+    overrides: &[&Override],
+    decisions: &[(DateTime<Utc>, DecisionRecord)],
+    now: DateTime<Utc>,
+) -> String {
+    render_with(&window_sections(rules, now), rules, overrides, decisions, now)
+}
+
+fn render_with(
+    window_sections: &str,
     rules: &Rules,
     overrides: &[&Override],
     decisions: &[(DateTime<Utc>, DecisionRecord)],
@@ -126,8 +175,7 @@ pub fn render(
         now_iso = now.to_rfc3339(),
         now_text = when(now),
     );
-    frozen_now(&mut h, rules, now);
-    timeline(&mut h, rules, now);
+    h.push_str(window_sections);
     teams(&mut h, rules, now);
     overrides_table(&mut h, overrides);
     decisions_table(&mut h, decisions);
@@ -135,17 +183,50 @@ pub fn render(
     h
 }
 
-fn frozen_now(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
-    h.push_str("<section id=\"frozen\"><h2>Frozen now</h2>\n<div class=\"envs\">\n");
-    let horizon = now + Duration::days(366);
-    let (envs, more_envs) = shown_environments(rules);
-    for env in envs {
-        let _ = write!(h, "<div class=\"env\" data-environment=\"{}\"><h3>{}</h3>", esc(&env), esc(&env));
-        let active: Vec<(&Window, Option<DateTime<Utc>>)> = rules
+/// What the page shows of each window that may apply to a shown
+/// environment, worked out once for all of them.
+struct Facts<'r> {
+    window: &'r Window,
+    /// For a freeze open now: until when (`None`: not within a year).
+    frozen_until: Option<Option<DateTime<Utc>>>,
+    /// Its spans on the timeline.
+    spans: Vec<Occurrence>,
+}
+
+/// The timeline's range: from half a day ago to a week ahead.
+fn timeline_range(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    (now - Duration::hours(12), now + Duration::days(7))
+}
+
+impl<'r> Facts<'r> {
+    fn of(rules: &'r Rules, envs: &[String], now: DateTime<Utc>) -> Vec<Facts<'r>> {
+        let (from, to) = timeline_range(now);
+        let horizon = now + Duration::days(366);
+        rules
             .windows()
             .iter()
-            .filter(|w| w.kind == Kind::Deny && w.may_apply(None, None, Some(&env)))
-            .filter_map(|w| w.schedule.active_until(now, horizon).map(|until| (&**w, until)))
+            .filter(|w| envs.iter().any(|e| w.may_apply(None, None, Some(e))))
+            .map(|w| Facts {
+                window: w,
+                frozen_until: if w.kind == Kind::Deny { w.schedule.active_until(now, horizon) } else { None },
+                spans: w.schedule.spans(from, to, 200),
+            })
+            .collect()
+    }
+
+    fn applies_in(&self, env: &str) -> bool {
+        self.window.may_apply(None, None, Some(env))
+    }
+}
+
+fn frozen_now(h: &mut String, facts: &[Facts], envs: &[String], more_envs: &str) {
+    h.push_str("<section id=\"frozen\"><h2>Frozen now</h2>\n<div class=\"envs\">\n");
+    for env in envs {
+        let _ = write!(h, "<div class=\"env\" data-environment=\"{}\"><h3>{}</h3>", esc(env), esc(env));
+        let active: Vec<(&Window, Option<DateTime<Utc>>)> = facts
+            .iter()
+            .filter(|f| f.applies_in(env))
+            .filter_map(|f| f.frozen_until.map(|until| (f.window, until)))
             .collect();
         if active.is_empty() {
             h.push_str("<p class=\"clear\"><span class=\"badge green\">OPEN</span> no freeze is active</p>");
@@ -175,27 +256,23 @@ fn frozen_now(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
         h.push_str("</div>\n");
     }
     h.push_str("</div>");
-    h.push_str(&more_envs);
+    h.push_str(more_envs);
     h.push_str("</section>\n");
 }
 
-fn timeline(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
-    let from = now - Duration::hours(12);
-    let to = now + Duration::days(7);
+fn timeline(h: &mut String, facts: &[Facts], envs: &[String], more_envs: &str, now: DateTime<Utc>) {
+    let (from, to) = timeline_range(now);
     h.push_str("<section id=\"timeline\"><h2>The next 7 days</h2>\n");
     h.push_str("<p class=\"legend\"><span class=\"swatch deny\"></span> freeze <span class=\"swatch allow\"></span> deploy window <span class=\"swatch now\"></span> now (times in UTC)</p>\n");
-    let (envs, more_envs) = shown_environments(rules);
     let mut bars_left = BARS_SHOWN;
     for env in envs {
-        let mut lanes: Vec<(&Window, Vec<crate::schedule::Occurrence>)> = rules
-            .windows()
+        let mut lanes: Vec<(&Window, Vec<Occurrence>)> = facts
             .iter()
-            .filter(|w| w.may_apply(None, None, Some(&env)))
-            .map(|w| (&**w, w.schedule.spans(from, to, 200)))
-            .filter(|(_, occ)| !occ.is_empty())
+            .filter(|f| f.applies_in(env) && !f.spans.is_empty())
+            .map(|f| (f.window, f.spans.clone()))
             .collect();
         lanes.sort_by_key(|(w, occ)| (w.kind != Kind::Deny, occ.first().map(|o| o.start)));
-        let _ = write!(h, "<div class=\"lane-group\" data-environment=\"{}\"><h3>{}</h3>", esc(&env), esc(&env));
+        let _ = write!(h, "<div class=\"lane-group\" data-environment=\"{}\"><h3>{}</h3>", esc(env), esc(env));
         if lanes.is_empty() {
             h.push_str("<p class=\"muted\">No window in these days.</p></div>\n");
             continue;
@@ -217,18 +294,18 @@ fn timeline(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
                 h,
                 "<p class=\"muted more\">{} more windows in these days: <a href=\"/calendar?environment={env}\">/calendar?environment={env}</a> lists every occurrence.</p>",
                 rest.len(),
-                env = esc(&env),
+                env = esc(env),
             );
         }
         h.push_str("</div>\n");
     }
-    h.push_str(&more_envs);
+    h.push_str(more_envs);
     h.push_str("</section>\n");
 }
 
 fn svg(
     h: &mut String,
-    lanes: &[(&Window, Vec<crate::schedule::Occurrence>)],
+    lanes: &[(&Window, Vec<Occurrence>)],
     from: DateTime<Utc>,
     to: DateTime<Utc>,
     now: DateTime<Utc>,
