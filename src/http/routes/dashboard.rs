@@ -107,22 +107,29 @@ fn shown_environments(rules: &Rules) -> (Vec<String>, String) {
 /// generation of rules: at thousands of windows they take tens of
 /// milliseconds, and every open dashboard reloads every 30 s.
 #[derive(Default)]
-pub struct SectionCache(Mutex<Option<(Weak<Live>, DateTime<Utc>, Arc<str>)>>);
+pub struct SectionCache(Mutex<Option<Sections>>);
+
+/// Sections rendered for one generation of rules, at one instant.
+struct Sections {
+    rules: Weak<Live>,
+    at: DateTime<Utc>,
+    html: Arc<str>,
+}
 
 const SECTIONS_KEPT: Duration = Duration::seconds(5);
 
 impl SectionCache {
     fn get(&self, live: &Arc<Live>, now: DateTime<Utc>) -> Arc<str> {
         let mut kept = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((rules, at, html)) = kept.as_ref()
-            && rules.upgrade().is_some_and(|r| Arc::ptr_eq(&r, live))
-            && now >= *at
-            && now - *at < SECTIONS_KEPT
+        if let Some(s) = kept.as_ref()
+            && s.rules.upgrade().is_some_and(|r| Arc::ptr_eq(&r, live))
+            && now >= s.at
+            && now - s.at < SECTIONS_KEPT
         {
-            return html.clone();
+            return s.html.clone();
         }
         let html: Arc<str> = window_sections(&live.rules, now).into();
-        *kept = Some((Arc::downgrade(live), now, html.clone()));
+        *kept = Some(Sections { rules: Arc::downgrade(live), at: now, html: html.clone() });
         html
     }
 }
