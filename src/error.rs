@@ -46,6 +46,7 @@ catalogue! {
     InvalidJson = "invalid_json", 400, "The body is not JSON, or not the JSON object this route takes.";
     InvalidQuery = "invalid_query", 400, "The query string cannot be read.";
     InvalidPath = "invalid_path", 400, "A value in the path cannot be read.";
+    MalformedRequest = "malformed_request", 400, "The request is not valid HTTP/1.1 (a header, the method or the body's framing cannot be read).";
     InvalidHeader = "invalid_header", 400, "A header cannot be read, e.g. an Idempotency-Key that is not short printable text.";
     TooManyOccurrences = "too_many_occurrences", 400, "The calendar range holds more occurrences than one answer carries; ask for a shorter range or filter.";
     Unauthorized = "unauthorized", 401, "No token, a malformed Authorization header, or a token this gate does not know; send Authorization: Bearer <token>.";

@@ -13,7 +13,7 @@ pub struct Route {
 }
 
 /// What any route may answer.
-pub const EVERY_ROUTE: &[ErrorCode] = &[MethodNotAllowed, HeaderTooLarge, Internal];
+pub const EVERY_ROUTE: &[ErrorCode] = &[MalformedRequest, MethodNotAllowed, HeaderTooLarge, Internal];
 
 const BODY: &[ErrorCode] = &[InvalidJson, PayloadTooLarge];
 const TOKEN: &[ErrorCode] = &[Unauthorized, Forbidden, TooManyRequests];

@@ -10,6 +10,7 @@ mod errors;
 mod helpers;
 mod observability;
 mod overrides;
+mod protocol;
 mod reload;
 mod teams;
 mod windows;
