@@ -2,16 +2,71 @@
 //! handler names the role it needs in its signature, so a handler that takes
 //! one cannot run for a caller without it.
 
+use std::collections::HashMap;
 use std::future::{Ready, ready};
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::http::header::AUTHORIZATION;
 use actix_web::{FromRequest, HttpRequest, web};
 use subtle::ConstantTimeEq;
 
+use super::metrics::Metrics;
 use crate::config::{Role, TokenSpec, token_digest};
 use crate::error::{Error, ErrorCode};
 use crate::gate::{Caller, Gate};
+
+/// Bad tokens an address may present in a burst, and how fast it earns the
+/// right to another: a client that keeps failing is answered 429, while a
+/// good token is never slowed (it is checked first, in constant time).
+const FAILURE_BURST: f64 = 10.0;
+const FAILURE_REFILL: Duration = Duration::from_secs(6);
+/// Addresses remembered at once; past that, those that have recovered go first.
+const ADDRESSES_KEPT: usize = 10_000;
+
+/// Failed logins per client address (a token bucket each).
+#[derive(Default)]
+pub struct Throttle(Mutex<HashMap<IpAddr, Bucket>>);
+
+struct Bucket {
+    left: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    fn refill(&mut self, now: Instant) {
+        let earned = now.duration_since(self.at).as_secs_f64() / FAILURE_REFILL.as_secs_f64();
+        self.left = (self.left + earned).min(FAILURE_BURST);
+        self.at = now;
+    }
+}
+
+impl Throttle {
+    /// Note one failure from `ip`; `Err(seconds)` when it has failed too often.
+    fn fail(&self, ip: IpAddr) -> Result<(), u64> {
+        let now = Instant::now();
+        let mut buckets = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if buckets.len() >= ADDRESSES_KEPT && !buckets.contains_key(&ip) {
+            buckets.retain(|_, b| {
+                b.refill(now);
+                b.left < FAILURE_BURST
+            });
+            if buckets.len() >= ADDRESSES_KEPT {
+                buckets.clear();
+            }
+        }
+        let b = buckets.entry(ip).or_insert(Bucket { left: FAILURE_BURST, at: now });
+        b.refill(now);
+        if b.left >= 1.0 {
+            b.left -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - b.left) * FAILURE_REFILL.as_secs_f64()).ceil().max(1.0) as u64)
+        }
+    }
+}
 
 fn unauthorized(message: &str) -> Error {
     Error::new(ErrorCode::Unauthorized, message)
@@ -42,9 +97,37 @@ fn gate(req: &HttpRequest) -> Result<&web::Data<Gate>, Error> {
     req.app_data::<web::Data<Gate>>().ok_or_else(|| Error::internal(anyhow::anyhow!("no application state")))
 }
 
+/// A refused token: logged (never the token), counted, and throttled per
+/// client address.
+fn refused(req: &HttpRequest, e: Error) -> Error {
+    let presented = req.headers().contains_key(AUTHORIZATION);
+    let reason = if presented { "unknown_token" } else { "no_token" };
+    let ip = req.peer_addr().map(|a| a.ip());
+    if let Some(m) = req.app_data::<web::Data<Metrics>>() {
+        m.auth_failure(reason);
+    }
+    tracing::warn!(client = ?ip, route = %req.path(), reason, "authentication failed");
+    let (Some(ip), Some(throttle), true) = (ip, req.app_data::<web::Data<Throttle>>(), presented) else { return e };
+    match throttle.fail(ip) {
+        Ok(()) => e,
+        Err(seconds) => {
+            if let Some(m) = req.app_data::<web::Data<Metrics>>() {
+                m.auth_failure("throttled");
+            }
+            Error {
+                retry_after: Some(seconds),
+                ..Error::new(
+                    ErrorCode::TooManyRequests,
+                    format!("too many bad tokens from this address; wait {seconds} s, and check the token"),
+                )
+            }
+        }
+    }
+}
+
 fn caller(req: &HttpRequest, allowed: &[Role], what: &str) -> Result<Caller, Error> {
     let header = req.headers().get(AUTHORIZATION).map(|h| h.to_str().unwrap_or(""));
-    let caller = authenticate(header, &gate(req)?.live().settings.tokens)?;
+    let caller = authenticate(header, &gate(req)?.live().settings.tokens).map_err(|e| refused(req, e))?;
     if !allowed.contains(&caller.role) {
         let roles: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
         return Err(Error::new(

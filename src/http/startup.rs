@@ -62,6 +62,7 @@ impl Application {
         let gate = web::Data::new(Gate::start(config, launch.config_path, launch.env, store, Utc::now()).await?);
         let metrics = web::Data::new(Metrics::default());
         let sections = web::Data::new(dashboard::SectionCache::default());
+        let throttle = web::Data::new(super::auth::Throttle::default());
         let listener = TcpListener::bind(listen).with_context(|| format!("cannot listen on {listen}"))?;
         let port = listener.local_addr().context("no local address")?.port();
         let server = {
@@ -71,6 +72,7 @@ impl Application {
                     .app_data(gate.clone())
                     .app_data(metrics.clone())
                     .app_data(sections.clone())
+                    .app_data(throttle.clone())
                     .wrap(from_fn(observe))
                     .configure(routes)
             })

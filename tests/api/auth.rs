@@ -8,7 +8,6 @@ use crate::helpers::{ADMIN, PAYMENTS_ONCALL, READER, auth_config, error_code, sp
 /// there is no usable token, 403 when the token lacks the role or scope.
 #[tokio::test]
 async fn every_protected_route_refuses_the_wrong_callers() {
-    let app = spawn_app(&auth_config()).await;
     let window = json!({"id": "x", "start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z"});
     let override_search =
         json!({"team": "search", "environment": "production", "reason": "Hotfix for search outage INC-1"});
@@ -23,6 +22,8 @@ async fn every_protected_route_refuses_the_wrong_callers() {
         (Method::GET, "/audit", None),
     ];
     for (method, path, body) in &routes {
+        // A gate per route: more bad tokens from one address than this would be throttled.
+        let app = spawn_app(&auth_config()).await;
         // (header, expected status)
         let mut callers: Vec<(Option<String>, u16)> = vec![
             (None, 401),
@@ -89,4 +90,34 @@ async fn decisions_need_a_token_when_configured() {
     let (status, _) =
         app.call(Method::GET, "/can-deploy?team=payments&environment=production", Some(READER), None).await;
     assert_eq!(status, 200);
+}
+
+/// A client that keeps presenting bad tokens is counted and answered 429
+/// with Retry-After, while a good token from the same address still gets through.
+#[tokio::test]
+async fn bad_tokens_are_counted_and_throttled_without_slowing_good_ones() {
+    let app = spawn_app(&auth_config()).await;
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        let r = app
+            .client
+            .get(format!("{}/audit", app.address))
+            .bearer_auth(format!("wrong-token-{i}"))
+            .send()
+            .await
+            .expect("request");
+        if r.status() == 429 {
+            let wait: u64 = r.headers()["retry-after"].to_str().expect("ascii").parse().expect("seconds");
+            assert!(wait >= 1, "Retry-After {wait}");
+        }
+        statuses.push(r.status().as_u16());
+    }
+    assert!(statuses[..10].iter().all(|s| *s == 401), "the first failures are plain 401s: {statuses:?}");
+    assert!(statuses[10..].iter().all(|s| *s == 429), "then 429: {statuses:?}");
+    // The good token is not held up.
+    let (status, _) = app.call(reqwest::Method::GET, "/audit", Some(READER), None).await;
+    assert_eq!(status, 200);
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(metrics.contains("deploy_gate_auth_failures_total{reason=\"unknown_token\"} 40"), "{metrics}");
+    assert!(metrics.contains("deploy_gate_auth_failures_total{reason=\"throttled\"} 30"), "{metrics}");
 }

@@ -55,5 +55,7 @@ pub async fn metrics(gate: web::Data<Gate>, metrics: web::Data<Metrics>) -> Http
         reloads: reload.reloads,
         reload_errors: reload.failures,
     };
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(metrics.render(&gauges))
+    HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(metrics.render(&gauges))
 }
