@@ -102,8 +102,14 @@ impl<'a> Fields<'a> {
         self.problem(key, ErrorCode::InvalidType, format!("must be {want}, not {}", got.type_str()));
     }
 
+    /// A string on one line of printable text: control characters (a line
+    /// break, an escape) would forge log lines and garble pages.
     pub fn string(&mut self, key: &str) -> Option<&'a str> {
         match self.table.get(key)? {
+            Value::String(s) if s.chars().any(char::is_control) => {
+                self.problem(key, ErrorCode::InvalidValue, "must be one line of printable text, with no control characters");
+                None
+            }
             Value::String(s) => Some(s.as_str()),
             other => {
                 self.wrong_type(key, "a string", other);

@@ -94,6 +94,9 @@ async fn api_windows_are_validated_exactly_like_config_files() {
         (json!({"id": "w", "cron": 5, "duration": "1h"}), "cron", "invalid_type"),
         (json!({"id": "w", "start": "0001-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"}), "start", "invalid_time"),
         (json!({"id": "w", "cron": "* * * * * *", "duration": "1h"}), "cron", "invalid_cron"),
+        // Control characters would forge log lines: refused in every text field.
+        (json!({"id": "w", "cron": "0 17 * * FRI", "duration": "1h", "reason": "ok\n2026-12-01 INFO forged"}), "reason", "invalid_value"),
+        (json!({"id": "w", "cron": "0 17 * * FRI", "duration": "1h", "reason": "\u{1b}[31mred"}), "reason", "invalid_value"),
     ];
     for (body, field, code) in cases {
         let (status, e) = app.call(Method::PUT, "/windows/w", Some(ADMIN), Some(&body)).await;

@@ -171,6 +171,12 @@ async fn an_override_needs_a_real_reason_and_a_bounded_ttl() {
         ),
         (json!({"environment": "production", "reason": "Hotfix for outage INC-1"}), "team"),
         (json!({"team": "pay ments", "environment": "production", "reason": "Hotfix for outage INC-1"}), "team"),
+        // A line break would forge a log line; an escape sequence would colour a terminal.
+        (json!({"team": "payments", "environment": "production", "reason": "Hotfix for outage\nlevel=INFO msg=forged"}), "reason"),
+        (
+            json!({"team": "payments", "environment": "production", "reason": "Hotfix for outage INC-1", "ticket": "INC-1\u{1b}[2J"}),
+            "ticket",
+        ),
     ];
     for (body, field) in cases {
         let (status, e) = app.call(Method::POST, "/overrides", Some(ADMIN), Some(&body)).await;
