@@ -2,9 +2,12 @@
 //! and the command line, which reads them: one definition, so the two cannot
 //! drift apart.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::policy::{Code as ReasonCode, Decision, Override, OverrideRef, Reason, Verdict};
+use crate::policy::{Source, Window, WindowSpec};
+use crate::schedule::{Occurrence, SEARCH_LIMIT};
 
 /// What `/can-deploy` answers: the decision, its id, and whether it was a simulation.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
@@ -129,4 +132,39 @@ pub struct CreatedOverride {
     /// (`overridable = false`): the override is created, but they still deny.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Reason>,
+}
+
+/// A window as `/windows` shows it: its definition, where it came from, and
+/// where it stands in its schedule at an instant.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct WindowView<'a> {
+    #[serde(flatten)]
+    spec: &'a WindowSpec,
+    source: &'a Source,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    active: bool,
+    /// The occurrence open at the instant asked about.
+    current: Option<Occurrence>,
+    /// While active: when it stops, the occurrences that overlap or touch
+    /// `current` counted with it (absent: not within eight years).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    until: Option<DateTime<Utc>>,
+    next: Option<Occurrence>,
+}
+
+impl<'a> WindowView<'a> {
+    pub fn at(w: &'a Window, t: DateTime<Utc>) -> WindowView<'a> {
+        let current = w.containing(t);
+        let limit = t + SEARCH_LIMIT;
+        WindowView {
+            spec: &w.spec,
+            source: &w.source,
+            file: w.file.as_deref(),
+            active: current.is_some(),
+            until: current.and_then(|o| w.schedule.span_end(o, limit)),
+            current,
+            next: w.schedule.next_after(t, limit),
+        }
+    }
 }

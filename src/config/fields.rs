@@ -107,7 +107,11 @@ impl<'a> Fields<'a> {
     pub fn string(&mut self, key: &str) -> Option<&'a str> {
         match self.table.get(key)? {
             Value::String(s) if s.chars().any(char::is_control) => {
-                self.problem(key, ErrorCode::InvalidValue, "must be one line of printable text, with no control characters");
+                self.problem(
+                    key,
+                    ErrorCode::InvalidValue,
+                    "must be one line of printable text, with no control characters",
+                );
                 None
             }
             Value::String(s) => Some(s.as_str()),

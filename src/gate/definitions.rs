@@ -6,11 +6,13 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::idempotency::{self, Made};
 use super::{Caller, Gate};
 use crate::config::{Problem, team_from_json, window_from_json};
 use crate::error::{Error, ErrorCode};
 use crate::policy::{Team, Window};
-use crate::store::{DefinitionKind, Definitions};
+use crate::store::{DefinitionKind, Definitions, Inserted};
+use crate::wire::WindowView;
 
 fn defined_in_config(what: &str, key: &str) -> Error {
     Error::new(
@@ -63,7 +65,14 @@ impl Gate {
     }
 
     /// `POST /windows`: add a window; the database refuses an id that exists.
-    pub async fn create_window(&self, body: Value, by: &Caller, now: DateTime<Utc>) -> Result<Arc<Window>, Error> {
+    pub async fn create_window(
+        &self,
+        body: Value,
+        by: &Caller,
+        key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Made<Value>, Error> {
+        let idem = idempotency::key(by, key, "POST /windows", &body)?;
         let Some(id) = body.get("id").and_then(Value::as_str).map(str::to_string) else {
             return Err(Error::invalid(vec![Problem::new(
                 None,
@@ -78,21 +87,27 @@ impl Gate {
         }
         let window = window_from_json(&body).map_err(Error::invalid)?;
         let spec = serde_json::to_value(&window.spec).map_err(|e| Error::internal(e.into()))?;
+        let view = serde_json::to_value(WindowView::at(&window, now)).map_err(|e| Error::internal(e.into()))?;
+        let answering = idem.as_ref().map(|i| (i, 201, &view));
         let inserted = self
             .store
-            .insert_definition(DefinitionKind::Window, &id, &spec, &by.name, now)
+            .insert_definition(DefinitionKind::Window, &id, &spec, &by.name, now, answering)
             .await
             .map_err(|e| Error::store(e, "save the window"))?;
-        if !inserted {
-            return Err(Error::new(
-                ErrorCode::WindowExists,
-                format!("window `{id}` already exists; PUT /windows/{id} replaces it"),
-            ));
+        match inserted {
+            Inserted::Now => {}
+            Inserted::Exists => {
+                return Err(Error::new(
+                    ErrorCode::WindowExists,
+                    format!("window `{id}` already exists; PUT /windows/{id} replaces it"),
+                ));
+            }
+            Inserted::Replayed(before) => return idempotency::replay(idem.as_ref(), before),
         }
         self.catalog.set_api_window(&id, Some(window), now);
         self.after_write(now).await;
         tracing::info!(window = %id, by = %by.name, "window created");
-        self.live_window(&id)
+        Ok(Made::Now(view))
     }
 
     /// `PUT /windows/{id}`: add or replace; answers the window and whether it is new.

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::idempotency::{self, Made};
 use super::{Caller, Gate};
 use crate::config::{Problem, parse_duration_text};
 use crate::error::{Error, ErrorCode};
@@ -120,8 +121,11 @@ impl Gate {
         &self,
         req: OverrideRequest,
         by: &Caller,
+        key: Option<&str>,
         now: DateTime<Utc>,
-    ) -> Result<CreatedOverride, Error> {
+    ) -> Result<Made<CreatedOverride>, Error> {
+        let request = serde_json::to_value(&req).map_err(|e| Error::internal(e.into()))?;
+        let idem = idempotency::key(by, key, "POST /overrides", &request)?;
         let live = self.live();
         let new = parse(req, live.settings.max_override_ttl)?;
         let target = &new.target;
@@ -147,12 +151,18 @@ impl Gate {
             revoked_at: None,
             revoked_by: None,
         };
-        match self
+        // What it cannot lift: windows in force now that no override lifts.
+        let decision = decide(&live.rules, target, now, None, std::slice::from_ref(&o));
+        let warnings = decision.reasons.into_iter().filter(|r| !r.overridable).collect();
+        let created = CreatedOverride { created: o, warnings };
+        let answer = serde_json::to_value(&created).map_err(|e| Error::internal(e.into()))?;
+        let answering = idem.as_ref().map(|i| (i, 201, &answer));
+        let outcome = self
             .store
-            .create_override(&o, MAX_ACTIVE_OVERRIDES)
+            .create_override(&created.created, MAX_ACTIVE_OVERRIDES, answering)
             .await
-            .map_err(|e| Error::store(e, "record the override"))?
-        {
+            .map_err(|e| Error::store(e, "record the override"))?;
+        match outcome {
             Created::Now => {}
             Created::TooMany => {
                 return Err(Error::new(
@@ -162,17 +172,16 @@ impl Gate {
                     ),
                 ));
             }
+            Created::Replayed(before) => return idempotency::replay(idem.as_ref(), before),
         }
+        let o = &created.created;
         self.replace_override(&o.id, Some(o.clone()));
         self.after_write(now).await;
         tracing::warn!(
             override_id = %o.id, team = %o.team, environment = %o.environment, by = %o.created_by,
             expires_at = %o.expires_at, reason = %o.reason.escape_debug(), "override created"
         );
-        // What it cannot lift: windows in force now that no override lifts.
-        let decision = decide(&live.rules, target, now, None, std::slice::from_ref(&o));
-        let warnings = decision.reasons.into_iter().filter(|r| !r.overridable).collect();
-        Ok(CreatedOverride { created: o, warnings })
+        Ok(Made::Now(created))
     }
 
     /// `DELETE /overrides/{id}`: end an override early; revoking twice records it once.

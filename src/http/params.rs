@@ -110,3 +110,31 @@ pub fn calendar(
         environment: optional_name("environment", q.environment.as_deref())?,
     })
 }
+
+/// The `Idempotency-Key` header, if sent (its form is checked by the core).
+pub fn idempotency_key(req: &actix_web::HttpRequest) -> Result<Option<String>, Error> {
+    match req.headers().get("idempotency-key") {
+        None => Ok(None),
+        Some(v) => v.to_str().map(|k| Some(k.to_string())).map_err(|_| {
+            Error::field(
+                crate::error::ErrorCode::InvalidHeader,
+                "Idempotency-Key",
+                "Idempotency-Key must be 1 to 128 printable ASCII characters, e.g. a UUID",
+            )
+        }),
+    }
+}
+
+/// A created thing's answer: 201 now, or the answer recorded for the same
+/// idempotency key, marked as such.
+pub fn made<T: serde::Serialize>(m: crate::gate::Made<T>) -> actix_web::HttpResponse {
+    use actix_web::http::StatusCode;
+    match m {
+        crate::gate::Made::Now(body) => actix_web::HttpResponse::Created().json(body),
+        crate::gate::Made::Replayed { status, body } => {
+            actix_web::HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::CREATED))
+                .insert_header(("idempotency-replayed", "true"))
+                .json(body)
+        }
+    }
+}

@@ -30,7 +30,7 @@ routes! {
     "GET" "/can-deploy" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidQuery, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];
     "POST" "/can-deploy" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidJson, PayloadTooLarge, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];
     "GET" "/windows" => [InvalidParameter, UnknownParameter, InvalidQuery];
-    "POST" "/windows" => [InvalidJson, PayloadTooLarge, Unauthorized, Forbidden, TooManyRequests, WindowExists, DefinedInConfig, StoreUnavailable,
+    "POST" "/windows" => [InvalidJson, PayloadTooLarge, InvalidHeader, IdempotencyKeyReused, Unauthorized, Forbidden, TooManyRequests, WindowExists, DefinedInConfig, StoreUnavailable,
         InvalidValue, InvalidType, MissingField, UnknownField, InvalidId, InvalidSchedule, InvalidCron, InvalidDuration, InvalidTime, UnknownTimezone, InvalidPattern];
     "GET" "/windows/{id}" => [InvalidParameter, UnknownParameter, InvalidQuery, WindowNotFound];
     "PUT" "/windows/{id}" => [InvalidJson, PayloadTooLarge, Unauthorized, Forbidden, TooManyRequests, DefinedInConfig, StoreUnavailable,

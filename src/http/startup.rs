@@ -81,6 +81,7 @@ impl Application {
             .run()
         };
         tokio::spawn(record_expiries(gate.clone()));
+        tokio::spawn(forget_idempotency_keys(gate.clone()));
         tokio::spawn(follow_changes(gate.clone()));
         let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .map_err(|e| tracing::warn!(error = %e, "SIGHUP will not reload the config"))
@@ -114,6 +115,17 @@ async fn record_expiries(gate: web::Data<Gate>) {
                 }
             }
             Err(e) => tracing::error!(error = %format!("{e:#}"), "cannot record expired overrides"),
+        }
+    }
+}
+
+/// Forget idempotency keys a day old, hourly.
+async fn forget_idempotency_keys(gate: web::Data<Gate>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        if let Err(e) = gate.store().forget_idempotency_keys(Utc::now()).await {
+            tracing::warn!(error = %format!("{e:#}"), "cannot forget old idempotency keys");
         }
     }
 }

@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 use sqlx::{AnyConnection, AssertSqlSafe, Row};
 
 use super::audit::insert_audit;
-use super::{AuditEntry, Change, ChangeFeed, Changes, DefinitionKind, Definitions, Store, Stored, millis};
+use super::idempotency::claim;
+use super::{
+    Answering, AuditEntry, Change, ChangeFeed, Changes, DefinitionKind, Definitions, Inserted, Store, Stored, millis,
+};
 
 /// The feed keeps at least this many changes; a replica further behind reads everything.
 const FEED_KEEPS: i64 = 10_000;
@@ -93,9 +96,16 @@ impl Definitions for Store {
         spec: &Value,
         by: &str,
         at: DateTime<Utc>,
-    ) -> anyhow::Result<bool> {
+        answering: Answering<'_>,
+    ) -> anyhow::Result<Inserted> {
         let (table, key_column) = kind.table();
         let mut tx = self.write().await?;
+        if let Some((idem, status, response)) = answering
+            && let Some(before) = claim(tx.conn(), idem, status, response, at).await?
+        {
+            tx.commit().await?;
+            return Ok(Inserted::Replayed(before));
+        }
         let inserted = sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO {table} ({key_column}, spec, updated_at, updated_by) VALUES ($1, $2, $3, $4) ON CONFLICT ({key_column}) DO NOTHING"
         )))
@@ -107,14 +117,15 @@ impl Definitions for Store {
         .await?
         .rows_affected();
         if inserted == 0 {
-            return Ok(false);
+            // Dropping the transaction undoes the key's claim too.
+            return Ok(Inserted::Exists);
         }
         let mut entry = change_entry(kind, "created", key, by, at);
         entry.details = json!({ kind.name(): key, "before": null, "after": spec });
         insert_audit(tx.conn(), &entry).await?;
         record_change(tx.conn(), kind.name(), key, at).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(Inserted::Now)
     }
 
     async fn put_definition(

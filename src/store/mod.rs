@@ -7,6 +7,7 @@
 
 mod audit;
 mod definitions;
+mod idempotency;
 mod journal;
 mod overrides;
 mod sqlite;
@@ -23,6 +24,7 @@ use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub use idempotency::{Idempotent, Recorded};
 pub use journal::AuditWriter;
 pub use overrides::CHANGE_KIND as OVERRIDE_CHANGE;
 
@@ -105,7 +107,22 @@ pub enum Created {
     Now,
     /// `limit` overrides are in force already.
     TooMany,
+    /// The idempotency key was used before: its answer.
+    Replayed(Recorded),
 }
+
+/// What adding a definition came to.
+#[derive(Debug)]
+pub enum Inserted {
+    Now,
+    /// The key exists (the database decides).
+    Exists,
+    /// The idempotency key was used before: its answer.
+    Replayed(Recorded),
+}
+
+/// A creating request's idempotency key, with the answer it will get.
+pub type Answering<'a> = Option<(&'a Idempotent, u16, &'a Value)>;
 
 /// Which overrides to list, newest first.
 #[derive(Clone, Debug)]
@@ -143,7 +160,7 @@ pub trait Definitions {
         kind: DefinitionKind,
         key: &str,
     ) -> impl Future<Output = anyhow::Result<Option<Stored>>> + Send;
-    /// Add a new one; `false` when the key exists (the database decides).
+    /// Add a new one, unless the key exists (the database decides).
     fn insert_definition(
         &self,
         kind: DefinitionKind,
@@ -151,7 +168,8 @@ pub trait Definitions {
         spec: &Value,
         by: &str,
         at: DateTime<Utc>,
-    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+        answering: Answering<'_>,
+    ) -> impl Future<Output = anyhow::Result<Inserted>> + Send;
     /// Add or replace; answers the previous definition.
     fn put_definition(
         &self,
@@ -179,7 +197,12 @@ pub trait Overrides {
     fn list_overrides(&self, filter: &OverrideFilter) -> impl Future<Output = anyhow::Result<Vec<Override>>> + Send;
     /// Record a new override and its audit record together, unless `limit`
     /// overrides are already in force.
-    fn create_override(&self, o: &Override, limit: i64) -> impl Future<Output = anyhow::Result<Created>> + Send;
+    fn create_override(
+        &self,
+        o: &Override,
+        limit: i64,
+        answering: Answering<'_>,
+    ) -> impl Future<Output = anyhow::Result<Created>> + Send;
     fn revoke_override(
         &self,
         id: &str,

@@ -8,7 +8,8 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::audit::insert_audit;
 use super::definitions::record_change;
-use super::{AuditEntry, Created, OverrideFilter, Overrides, Params, Revoked, Store, from_millis, millis};
+use super::idempotency::claim;
+use super::{Answering, AuditEntry, Created, OverrideFilter, Overrides, Params, Revoked, Store, from_millis, millis};
 use crate::policy::{Name, Override};
 
 const COLUMNS: &str =
@@ -93,15 +94,21 @@ impl Overrides for Store {
         rows.iter().map(from_row).collect()
     }
 
-    async fn create_override(&self, o: &Override, limit: i64) -> anyhow::Result<Created> {
+    async fn create_override(&self, o: &Override, limit: i64, answering: Answering<'_>) -> anyhow::Result<Created> {
         let mut tx = self.write().await?;
+        if let Some((idem, status, response)) = answering
+            && let Some(before) = claim(tx.conn(), idem, status, response, o.created_at).await?
+        {
+            tx.commit().await?;
+            return Ok(Created::Replayed(before));
+        }
         let active: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM overrides WHERE revoked_at IS NULL AND expires_at > $1")
                 .bind(millis(o.created_at))
                 .fetch_one(tx.conn())
                 .await?;
         if active >= limit {
-            tx.commit().await?;
+            // Dropping the transaction undoes the key's claim too.
             return Ok(Created::TooMany);
         }
         sqlx::query(AssertSqlSafe(format!(

@@ -95,8 +95,16 @@ async fn api_windows_are_validated_exactly_like_config_files() {
         (json!({"id": "w", "start": "0001-01-01T00:00:00Z", "end": "2026-01-01T00:00:00Z"}), "start", "invalid_time"),
         (json!({"id": "w", "cron": "* * * * * *", "duration": "1h"}), "cron", "invalid_cron"),
         // Control characters would forge log lines: refused in every text field.
-        (json!({"id": "w", "cron": "0 17 * * FRI", "duration": "1h", "reason": "ok\n2026-12-01 INFO forged"}), "reason", "invalid_value"),
-        (json!({"id": "w", "cron": "0 17 * * FRI", "duration": "1h", "reason": "\u{1b}[31mred"}), "reason", "invalid_value"),
+        (
+            json!({"id": "w", "cron": "0 17 * * FRI", "duration": "1h", "reason": "ok\n2026-12-01 INFO forged"}),
+            "reason",
+            "invalid_value",
+        ),
+        (
+            json!({"id": "w", "cron": "0 17 * * FRI", "duration": "1h", "reason": "\u{1b}[31mred"}),
+            "reason",
+            "invalid_value",
+        ),
     ];
     for (body, field, code) in cases {
         let (status, e) = app.call(Method::PUT, "/windows/w", Some(ADMIN), Some(&body)).await;
@@ -172,4 +180,38 @@ async fn a_team_set_through_the_api_counts_in_decisions() {
     assert_eq!(records.len(), 2);
     assert_eq!(records[0]["details"]["before"]["status"], "red");
     assert_eq!(records[0]["details"]["after"]["status"], "yellow");
+}
+
+/// Creating the same window id many times at once: the database decides,
+/// one 201 each, every other a 409, never a silent replacement or a 500.
+#[tokio::test]
+async fn racing_creates_of_one_window_id_give_one_201_and_409s() {
+    let app = spawn_app(&config()).await;
+    let mut tasks = Vec::new();
+    for i in 0..100 {
+        for _ in 0..2 {
+            let (client, url) = (app.client.clone(), format!("{}/windows", app.address));
+            let body =
+                json!({"id": format!("race-{i}"), "start": "2030-01-01T00:00:00Z", "end": "2030-01-02T00:00:00Z"});
+            tasks.push(tokio::spawn(async move {
+                let r = client.post(url).bearer_auth(ADMIN).json(&body).send().await.expect("post");
+                (i, r.status().as_u16())
+            }));
+        }
+    }
+    let mut created = vec![0; 100];
+    for t in tasks {
+        let (i, status) = t.await.expect("join");
+        match status {
+            201 => created[i] += 1,
+            409 => {}
+            other => panic!("race-{i}: {other}"),
+        }
+    }
+    assert!(created.iter().all(|n| *n == 1), "{created:?}");
+    let (_, audit) = app.call(Method::GET, "/audit?kind=window&limit=1000", Some(ADMIN), None).await;
+    let kinds: Vec<&str> =
+        audit["records"].as_array().expect("records").iter().filter_map(|r| r["kind"].as_str()).collect();
+    assert_eq!(kinds.len(), 100);
+    assert!(kinds.iter().all(|k| *k == "window.created"), "no replacement: {kinds:?}");
 }

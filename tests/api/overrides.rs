@@ -172,7 +172,10 @@ async fn an_override_needs_a_real_reason_and_a_bounded_ttl() {
         (json!({"environment": "production", "reason": "Hotfix for outage INC-1"}), "team"),
         (json!({"team": "pay ments", "environment": "production", "reason": "Hotfix for outage INC-1"}), "team"),
         // A line break would forge a log line; an escape sequence would colour a terminal.
-        (json!({"team": "payments", "environment": "production", "reason": "Hotfix for outage\nlevel=INFO msg=forged"}), "reason"),
+        (
+            json!({"team": "payments", "environment": "production", "reason": "Hotfix for outage\nlevel=INFO msg=forged"}),
+            "reason",
+        ),
         (
             json!({"team": "payments", "environment": "production", "reason": "Hotfix for outage INC-1", "ticket": "INC-1\u{1b}[2J"}),
             "ticket",
@@ -207,4 +210,51 @@ async fn without_a_configured_maximum_an_override_lasts_at_most_4h() {
     let created: chrono::DateTime<Utc> = o["created_at"].as_str().expect("created_at").parse().expect("time");
     let expires: chrono::DateTime<Utc> = o["expires_at"].as_str().expect("expires_at").parse().expect("time");
     assert_eq!(expires - created, chrono::Duration::hours(1));
+}
+
+/// A client retrying with the same Idempotency-Key gets the first answer
+/// back, and only one override exists; a key reused for another request is
+/// refused.
+#[tokio::test]
+async fn retries_with_the_same_idempotency_key_create_one_override() {
+    let app = spawn_app(&config()).await;
+    let body =
+        json!({"team": "payments", "environment": "production", "reason": "Hotfix for checkout outage INC-4211"});
+    let post = |key: &'static str, token: &'static str, body: serde_json::Value| {
+        let (client, url) = (app.client.clone(), format!("{}/overrides", app.address));
+        async move {
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .header("idempotency-key", key)
+                .json(&body)
+                .send()
+                .await
+                .expect("post");
+            let replayed = r.headers().contains_key("idempotency-replayed");
+            (r.status().as_u16(), replayed, r.json::<serde_json::Value>().await.expect("json"))
+        }
+    };
+    let (status, replayed, first) = post("retry-1", ADMIN, body.clone()).await;
+    assert_eq!((status, replayed), (201, false), "{first}");
+    let (status, replayed, again) = post("retry-1", ADMIN, body.clone()).await;
+    assert_eq!((status, replayed), (201, true), "{again}");
+    assert_eq!(again["id"], first["id"]);
+    let (_, list) = app.call(Method::GET, "/overrides?active=true", Some(ADMIN), None).await;
+    assert_eq!(list.as_array().expect("list").len(), 1, "{list}");
+    let (_, audit) = app.call(Method::GET, "/audit?kind=override.created", Some(ADMIN), None).await;
+    assert_eq!(audit["records"].as_array().expect("records").len(), 1);
+
+    // The same key with another request: refused, nothing created.
+    let mut other = body.clone();
+    other["ttl"] = json!("30m");
+    let (status, _, e) = post("retry-1", ADMIN, other).await;
+    assert_eq!((status, error_code(&e).as_str()), (422, "idempotency_key_reused"), "{e}");
+    // Keys are per token: the on-call token's "retry-1" is its own.
+    let (status, replayed, theirs) = post("retry-1", PAYMENTS_ONCALL, body.clone()).await;
+    assert_eq!((status, replayed), (201, false), "{theirs}");
+    assert_ne!(theirs["id"], first["id"]);
+    // A key that is not short printable text.
+    let (status, _, e) = post("a key with spaces", ADMIN, body).await;
+    assert_eq!((status, error_code(&e).as_str()), (400, "invalid_header"), "{e}");
 }

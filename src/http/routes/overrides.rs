@@ -1,7 +1,7 @@
 //! `/overrides`: emergency exceptions, time-limited, scoped and audited.
 
 use actix_web::http::header;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use serde::Deserialize;
 
@@ -13,15 +13,19 @@ use crate::policy::Override;
 use crate::wire::{CreatedOverride, OverrideRequest};
 
 /// Lift the gate in an emergency: time-limited, scoped to the token's teams and environments, audited.
+/// With an `Idempotency-Key` header, a retry with the same key gets the first answer back.
 #[utoipa::path(post, path = "/overrides", tag = "overrides", request_body = OverrideRequest, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A key of your choosing (e.g. a UUID): the same key from the same token gets the same answer for 24 h")),
     responses((status = 201, body = CreatedOverride)))]
 pub async fn create(
     caller: Overrider,
     gate: web::Data<Gate>,
+    req: HttpRequest,
     body: web::Json<OverrideRequest>,
 ) -> Result<HttpResponse, Error> {
-    let created = gate.create_override(body.into_inner(), &caller.0, Utc::now()).await?;
-    Ok(HttpResponse::Created().json(created))
+    let key = params::idempotency_key(&req)?;
+    let made = gate.create_override(body.into_inner(), &caller.0, key.as_deref(), Utc::now()).await?;
+    Ok(params::made(made))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -1,43 +1,17 @@
 //! `/windows`: the windows in force, where each one is in its schedule, and
 //! changes to the windows the service itself keeps.
 
-use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Utc;
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::error::Error;
 use crate::gate::{Gate, window_not_found};
 use crate::http::auth::Admin;
 use crate::http::params;
-use crate::policy::{Source, Window, WindowSpec};
-use crate::schedule::{Occurrence, SEARCH_LIMIT};
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct WindowView<'a> {
-    #[serde(flatten)]
-    spec: &'a WindowSpec,
-    source: &'a Source,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    file: Option<&'a str>,
-    active: bool,
-    current: Option<Occurrence>,
-    next: Option<Occurrence>,
-}
-
-impl<'a> WindowView<'a> {
-    pub fn at(w: &'a Window, t: DateTime<Utc>) -> WindowView<'a> {
-        let current = w.containing(t);
-        WindowView {
-            spec: &w.spec,
-            source: &w.source,
-            file: w.file.as_deref(),
-            active: current.is_some(),
-            current,
-            next: w.schedule.next_after(t, t + SEARCH_LIMIT),
-        }
-    }
-}
+use crate::policy::WindowSpec;
+use crate::wire::WindowView;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -70,12 +44,19 @@ pub async fn one(
 }
 
 /// Add a window kept by the service (validated like a config file).
+/// With an `Idempotency-Key` header, a retry with the same key gets the first answer back.
 #[utoipa::path(post, path = "/windows", tag = "windows", request_body = WindowSpec, security(("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A key of your choosing (e.g. a UUID): the same key from the same token gets the same answer for 24 h")),
     responses((status = 201, body = WindowView)))]
-pub async fn create(admin: Admin, gate: web::Data<Gate>, body: web::Json<Value>) -> Result<HttpResponse, Error> {
-    let now = Utc::now();
-    let w = gate.create_window(body.into_inner(), &admin.0, now).await?;
-    Ok(HttpResponse::Created().json(WindowView::at(&w, now)))
+pub async fn create(
+    admin: Admin,
+    gate: web::Data<Gate>,
+    req: HttpRequest,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, Error> {
+    let key = params::idempotency_key(&req)?;
+    let made = gate.create_window(body.into_inner(), &admin.0, key.as_deref(), Utc::now()).await?;
+    Ok(params::made(made))
 }
 
 /// Add or replace a window kept by the service.
