@@ -162,3 +162,28 @@ impl TestApp {
         }
     }
 }
+
+/// Whether an outside program a test needs is here. When it is not, one loud
+/// line names the Debian package that brings it and the test is skipped,
+/// unless `DEPLOY_GATE_TEST_STRICT=1` (as in CI), where a skip is a failure.
+pub fn need(program: &str, debian_package: &str) -> bool {
+    let found = if program.contains('/') {
+        std::path::Path::new(program).exists()
+    } else {
+        std::env::var_os("PATH")
+            .is_some_and(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+    };
+    if !found {
+        skip(&format!("needs `{program}` (Debian package `{debian_package}`)"));
+    }
+    found
+}
+
+/// Skip a test loudly; under `DEPLOY_GATE_TEST_STRICT=1` fail instead.
+pub fn skip(why: &str) {
+    let line = format!("SKIPPED {}: {why}", std::thread::current().name().unwrap_or("a test"));
+    if std::env::var("DEPLOY_GATE_TEST_STRICT").is_ok_and(|v| v == "1") {
+        panic!("{line} (DEPLOY_GATE_TEST_STRICT=1: a skip is a failure)");
+    }
+    eprintln!("\n*** {line} ***\n");
+}

@@ -7,6 +7,7 @@ mod calendar;
 mod can_deploy;
 mod dashboard;
 mod errors;
+#[allow(dead_code)] // shared with the other test binaries, which use other parts
 mod helpers;
 mod observability;
 mod overrides;
