@@ -13,5 +13,6 @@ mod observability;
 mod overrides;
 mod protocol;
 mod reload;
+mod robustness;
 mod teams;
 mod windows;
