@@ -9,6 +9,11 @@ pub use crate::policy::{Code as ReasonCode, Decision, Override, OverrideRef, Rea
 use crate::policy::{Source, Window, WindowSpec};
 use crate::schedule::{Occurrence, SEARCH_LIMIT};
 
+/// The names a query string or body may hold; others are refused.
+pub trait Known {
+    const FIELDS: &'static [&'static str];
+}
+
 /// What `/can-deploy` answers: the decision, its id, and whether it was a simulation.
 #[derive(Clone, Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Answer {
@@ -48,6 +53,11 @@ pub struct DecisionRequest {
     pub commit: Option<String>,
 }
 
+impl Known for DecisionRequest {
+    const FIELDS: &'static [&'static str] =
+        &["team", "service", "environment", "expected_duration", "at", "actor", "pipeline_url", "commit"];
+}
+
 /// A request for an emergency override.
 #[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OverrideRequest {
@@ -65,6 +75,10 @@ pub struct OverrideRequest {
     /// How long: default 1h, at most `[auth] max_override_ttl`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<String>,
+}
+
+impl Known for OverrideRequest {
+    const FIELDS: &'static [&'static str] = &["team", "service", "environment", "reason", "ticket", "ttl"];
 }
 
 /// Every error: a stable `code` from the catalogue, a `message` a person

@@ -470,3 +470,11 @@ fn a_permanent_freeze_of_back_to_back_minutes_is_one_freeze_with_no_end() {
     let d = ask(&r, "payments", "production", "2026-11-26T12:00:30Z");
     assert_eq!(d.reasons[0].until, None);
 }
+
+/// A bare number is seconds, in durations as on the command line.
+#[test]
+fn a_bare_number_is_seconds() {
+    assert_eq!(deploy_gate::config::parse_duration_text("1800"), Ok(Duration::minutes(30)));
+    assert_eq!(deploy_gate::config::parse_duration_text("30m"), Ok(Duration::minutes(30)));
+    assert!(deploy_gate::config::parse_duration_text("0").is_err());
+}

@@ -249,8 +249,15 @@ fn parse_cron(f: &mut Fields, key: &str, text: &str) -> Option<CronExpr> {
     }
 }
 
-/// A humantime duration such as `90m`, `2h` or `1d 12h`.
+/// A humantime duration such as `90m`, `2h` or `1d 12h`; a bare number is
+/// seconds, as everywhere in deploy-gate.
 pub fn parse_duration_text(text: &str) -> Result<Duration, String> {
+    if let Ok(seconds) = text.trim().parse::<i64>() {
+        if seconds <= 0 {
+            return Err(format!("`{text}` must be longer than zero"));
+        }
+        return Duration::try_seconds(seconds).ok_or_else(|| format!("`{text}` is too long"));
+    }
     let std = humantime::parse_duration(text)
         .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 90m, 2h or 1d 12h"))?;
     let d = Duration::from_std(std).map_err(|_| format!("`{text}` is too long"))?;

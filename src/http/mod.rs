@@ -8,6 +8,7 @@ mod params;
 pub mod routes;
 mod routes_table;
 pub mod startup;
+mod strict;
 
 pub use routes_table::{EVERY_ROUTE, ROUTES, Route, declares};
 pub use startup::{Application, Launch};

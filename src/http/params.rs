@@ -46,6 +46,18 @@ pub fn instant(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>
     }
 }
 
+/// An instant, or a date meaning its midnight UTC (`from=2026-12-01`).
+pub fn instant_or_date(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, Error> {
+    if let Some(day) = value.and_then(|v| chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()) {
+        return Ok(Some(day.and_time(chrono::NaiveTime::MIN).and_utc()));
+    }
+    instant(field, value).map_err(|mut e| {
+        e.message =
+            e.message.replace("is not an RFC 3339 time;", "is neither a date (2026-12-01) nor an RFC 3339 time;");
+        e
+    })
+}
+
 pub fn expected_duration(value: Option<&str>) -> Result<Option<Duration>, Error> {
     match value.filter(|v| !v.is_empty()) {
         None => Ok(None),
@@ -99,8 +111,8 @@ pub fn calendar(
     now: DateTime<Utc>,
     span: Duration,
 ) -> Result<CalendarQuery, Error> {
-    let from = instant("from", q.from.as_deref())?.unwrap_or(now);
-    let to = instant("to", q.to.as_deref())?.unwrap_or(from + span);
+    let from = instant_or_date("from", q.from.as_deref())?.unwrap_or(now);
+    let to = instant_or_date("to", q.to.as_deref())?.unwrap_or(from + span);
     CalendarQuery::check_range(from, to)?;
     Ok(CalendarQuery {
         from,

@@ -42,7 +42,7 @@ routes! {
     "GET" "/teams/{name}" => [TeamNotFound];
     "PUT" "/teams/{name}" => [InvalidJson, PayloadTooLarge, Unauthorized, Forbidden, TooManyRequests, DefinedInConfig, StoreUnavailable,
         InvalidValue, InvalidType, MissingField, UnknownField, InvalidTime, UnknownTimezone];
-    "POST" "/overrides" => [InvalidJson, PayloadTooLarge, InvalidHeader, Unauthorized, Forbidden, TooManyRequests, TooManyOverrides,
+    "POST" "/overrides" => [InvalidJson, UnknownParameter, PayloadTooLarge, InvalidHeader, Unauthorized, Forbidden, TooManyRequests, TooManyOverrides,
         IdempotencyKeyReused, StoreUnavailable, InvalidValue, MissingField, InvalidDuration];
     "GET" "/overrides" => [InvalidParameter, UnknownParameter, InvalidQuery, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];
     "DELETE" "/overrides/{id}" => [Unauthorized, Forbidden, TooManyRequests, OverrideNotFound, OverrideEnded, StoreUnavailable];

@@ -42,3 +42,16 @@ async fn filters_keep_only_windows_that_apply() {
     let (_, list) = app.get_json(&format!("/calendar?{range}&environment=staging")).await;
     assert_eq!(list.as_array().expect("array").len(), 0);
 }
+
+/// `from` and `to` take a date (its midnight UTC) as well as an instant.
+#[tokio::test]
+async fn the_calendar_takes_dates() {
+    let app = spawn_app(CONFIG).await;
+    let (status, by_date) = app.get_json("/calendar?from=2026-10-19&to=2026-11-02").await;
+    assert_eq!(status, 200, "{by_date}");
+    let (_, by_instant) = app.get_json("/calendar?from=2026-10-19T00:00:00Z&to=2026-11-02T00:00:00Z").await;
+    assert_eq!(by_date, by_instant);
+    let (status, e) = app.get_json("/calendar?from=19.10.2026").await;
+    assert_eq!(status, 400);
+    assert!(e["error"]["message"].as_str().expect("message").contains("neither a date"), "{e}");
+}

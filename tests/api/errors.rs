@@ -150,6 +150,32 @@ async fn bad_input_gets_a_4xx_in_the_error_shape_never_a_5xx() {
         (Method::GET, "/teams/nobody".into(), "", 404, "team_not_found", None),
         (Method::POST, "/teams".into(), "{}", 405, "method_not_allowed", None),
         (Method::GET, "/no/such/route".into(), "", 404, "route_not_found", None),
+        // A typo is refused, not dropped while a decision is made without it.
+        (
+            Method::GET,
+            "/can-deploy?team=payments&environment=production&expected_duraton=2h".into(),
+            "",
+            400,
+            "unknown_parameter",
+            Some("expected_duraton"),
+        ),
+        (
+            Method::POST,
+            "/can-deploy".into(),
+            "{\"team\": \"payments\", \"enviroment\": \"production\"}",
+            400,
+            "unknown_parameter",
+            Some("enviroment"),
+        ),
+        (Method::GET, "/calendar?form=2026-12-01".into(), "", 400, "unknown_parameter", Some("form")),
+        (
+            Method::GET,
+            "/windows?at=2026-12-01T00:00:00Z&at=2026-12-02T00:00:00Z".into(),
+            "",
+            400,
+            "invalid_parameter",
+            Some("at"),
+        ),
     ];
     for (method, path, body, want_status, want_code, want_field) in cases {
         let (status, json) = app.send_raw(method.clone(), &path, body).await;
@@ -177,6 +203,17 @@ async fn extreme_but_valid_input_gets_an_answer_not_a_crash() {
             assert!(status < 500, "{path}: {status} {body}");
         }
     }
+}
+
+/// An unknown parameter records no decision.
+#[tokio::test]
+async fn a_misspelt_parameter_is_named_and_records_nothing() {
+    let app = spawn_app(CONFIG).await;
+    let (status, e) = app.get_json("/can-deploy?team=payments&environment=production&expected_duraton=2h").await;
+    assert_eq!(status, 400);
+    assert!(e["error"]["message"].as_str().expect("message").contains("did you mean `expected_duration`?"), "{e}");
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(!metrics.contains("deploy_gate_decisions_total{"), "no decision was made: {metrics}");
 }
 
 #[tokio::test]

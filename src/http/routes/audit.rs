@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::gate::Gate;
 use crate::http::auth::Auditor;
 use crate::http::params;
+use crate::http::strict::{Known, Query};
 use crate::store::{AuditFilter, AuditRecord};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -22,6 +23,10 @@ pub struct AuditQuery {
     limit: Option<String>,
 }
 
+impl Known for AuditQuery {
+    const FIELDS: &'static [&'static str] = &["kind", "team", "since", "before", "limit"];
+}
+
 /// A page of audit records, newest first.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditPage {
@@ -33,11 +38,7 @@ pub struct AuditPage {
 /// Every real decision, override and change, newest first.
 #[utoipa::path(get, path = "/audit", tag = "audit", params(AuditQuery), security(("bearer" = [])),
     responses((status = 200, body = AuditPage)))]
-pub async fn list(
-    _caller: Auditor,
-    gate: web::Data<Gate>,
-    query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, Error> {
+pub async fn list(_caller: Auditor, gate: web::Data<Gate>, query: Query<AuditQuery>) -> Result<HttpResponse, Error> {
     let q = query.into_inner();
     let kind = q.kind.filter(|k| !k.is_empty());
     if let Some(k) = &kind

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use crate::error::Error;
 use crate::gate::{Calendar, Entry, Gate, calendar};
 use crate::http::params;
+use crate::http::strict::{Known, Query};
 use crate::policy::{Kind, Rules, Window};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -22,9 +23,13 @@ pub struct CalendarParams {
     pub environment: Option<String>,
 }
 
+impl Known for CalendarParams {
+    const FIELDS: &'static [&'static str] = &["from", "to", "team", "service", "environment"];
+}
+
 /// Every occurrence in `[from, to)`, sorted by start.
 #[utoipa::path(get, path = "/calendar", tag = "windows", params(CalendarParams), responses((status = 200, body = Vec<Entry>)))]
-pub async fn get(gate: web::Data<Gate>, query: web::Query<CalendarParams>) -> Result<HttpResponse, Error> {
+pub async fn get(gate: web::Data<Gate>, query: Query<CalendarParams>) -> Result<HttpResponse, Error> {
     let q = params::calendar(&query, Utc::now(), params::CALENDAR_SPAN)?;
     let found = calendar(&gate.live().rules, &q)?;
     Ok(HttpResponse::Ok().json(found.entries))
@@ -38,7 +43,7 @@ const FEED_SPAN: Duration = Duration::weeks(8);
 /// right in its own zone, DST included.
 #[utoipa::path(get, path = "/calendar.ics", tag = "windows", params(CalendarParams),
     responses((status = 200, description = "text/calendar", content_type = "text/calendar", body = String)))]
-pub async fn ics(gate: web::Data<Gate>, query: web::Query<CalendarParams>) -> Result<HttpResponse, Error> {
+pub async fn ics(gate: web::Data<Gate>, query: Query<CalendarParams>) -> Result<HttpResponse, Error> {
     let now = Utc::now();
     let q = params::calendar(&query, now, FEED_SPAN)?;
     let live = gate.live();

@@ -9,6 +9,7 @@ use crate::gate::Gate;
 use crate::http::auth::DecisionCaller;
 use crate::http::metrics::Metrics;
 use crate::http::params;
+use crate::http::strict::{self, Query};
 use crate::wire::{Answer, DecisionRequest};
 
 /// May this target deploy now? Always 200 for a decision.
@@ -19,7 +20,7 @@ pub async fn get(
     caller: DecisionCaller,
     gate: web::Data<Gate>,
     metrics: web::Data<Metrics>,
-    query: web::Query<DecisionRequest>,
+    query: Query<DecisionRequest>,
 ) -> Result<HttpResponse, Error> {
     answer(&gate, &metrics, caller, query.into_inner()).await
 }
@@ -31,9 +32,9 @@ pub async fn post(
     caller: DecisionCaller,
     gate: web::Data<Gate>,
     metrics: web::Data<Metrics>,
-    body: web::Json<DecisionRequest>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, Error> {
-    answer(&gate, &metrics, caller, body.into_inner()).await
+    answer(&gate, &metrics, caller, strict::body(body.into_inner())?).await
 }
 
 async fn answer(

@@ -9,6 +9,7 @@ use crate::error::Error;
 use crate::gate::Gate;
 use crate::http::auth::{Admin, Overrider};
 use crate::http::params;
+use crate::http::strict::{self, Known, Query};
 use crate::policy::Override;
 use crate::wire::{CreatedOverride, OverrideRequest};
 
@@ -21,10 +22,11 @@ pub async fn create(
     caller: Overrider,
     gate: web::Data<Gate>,
     req: HttpRequest,
-    body: web::Json<OverrideRequest>,
+    body: web::Json<serde_json::Value>,
 ) -> Result<HttpResponse, Error> {
     let key = params::idempotency_key(&req)?;
-    let made = gate.create_override(body.into_inner(), &caller.0, key.as_deref(), Utc::now()).await?;
+    let request: OverrideRequest = strict::body(body.into_inner())?;
+    let made = gate.create_override(request, &caller.0, key.as_deref(), Utc::now()).await?;
     Ok(params::made(made))
 }
 
@@ -39,14 +41,14 @@ pub struct ListQuery {
     after: Option<String>,
 }
 
+impl Known for ListQuery {
+    const FIELDS: &'static [&'static str] = &["active", "limit", "after"];
+}
+
 /// Overrides, newest first, a page at a time; a full page carries a `Link` header to the next.
 #[utoipa::path(get, path = "/overrides", tag = "overrides", params(ListQuery), security(("bearer" = [])),
     responses((status = 200, body = Vec<Override>, headers(("Link" = String, description = "rel=\"next\": the next page")))))]
-pub async fn list(
-    _caller: Overrider,
-    gate: web::Data<Gate>,
-    query: web::Query<ListQuery>,
-) -> Result<HttpResponse, Error> {
+pub async fn list(_caller: Overrider, gate: web::Data<Gate>, query: Query<ListQuery>) -> Result<HttpResponse, Error> {
     let active = match query.active.as_deref() {
         None | Some("") | Some("false") => false,
         Some("true") => true,

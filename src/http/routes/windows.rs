@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::gate::{Gate, window_not_found};
 use crate::http::auth::Admin;
 use crate::http::params;
+use crate::http::strict::{Known, Query};
 use crate::policy::WindowSpec;
 use crate::wire::WindowView;
 
@@ -20,9 +21,13 @@ pub struct AtQuery {
     at: Option<String>,
 }
 
+impl Known for AtQuery {
+    const FIELDS: &'static [&'static str] = &["at"];
+}
+
 /// Every window, where each is in its schedule at `at`.
 #[utoipa::path(get, path = "/windows", tag = "windows", params(AtQuery), responses((status = 200, body = Vec<WindowView>)))]
-pub async fn list(gate: web::Data<Gate>, query: web::Query<AtQuery>) -> Result<HttpResponse, Error> {
+pub async fn list(gate: web::Data<Gate>, query: Query<AtQuery>) -> Result<HttpResponse, Error> {
     let t = params::instant("at", query.at.as_deref())?.unwrap_or_else(Utc::now);
     let live = gate.live();
     let views: Vec<WindowView> = live.rules.windows().iter().map(|w| WindowView::at(w, t)).collect();
@@ -32,11 +37,7 @@ pub async fn list(gate: web::Data<Gate>, query: web::Query<AtQuery>) -> Result<H
 /// One window: `active`, the `current` occurrence and the `next` one at `at`.
 #[utoipa::path(get, path = "/windows/{id}", tag = "windows", params(("id" = String, Path), AtQuery),
     responses((status = 200, body = WindowView)))]
-pub async fn one(
-    gate: web::Data<Gate>,
-    id: web::Path<String>,
-    query: web::Query<AtQuery>,
-) -> Result<HttpResponse, Error> {
+pub async fn one(gate: web::Data<Gate>, id: web::Path<String>, query: Query<AtQuery>) -> Result<HttpResponse, Error> {
     let t = params::instant("at", query.at.as_deref())?.unwrap_or_else(Utc::now);
     let live = gate.live();
     let w = live.rules.window(&id).ok_or_else(|| window_not_found(&id))?;
