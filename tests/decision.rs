@@ -165,12 +165,14 @@ fn rule_3_risk_status_under_a_warn_policy_is_a_warning() {
     let d = ask(&rules, "identity", "staging", "2026-11-26T10:00:00Z");
     assert!(d.allowed);
     assert_eq!(codes(&d.warnings), ["team_red"]);
-    // Environments not listed: red warns, yellow is allowed silently.
+    // Environments not listed: red warns, yellow is allowed silently (and
+    // an environment nothing names is warned about, below).
     let d = ask(&rules, "identity", "dev", "2026-11-26T10:00:00Z");
     assert!(d.allowed);
-    assert_eq!(codes(&d.warnings), ["team_red"]);
+    assert_eq!(codes(&d.warnings), ["team_red", "unknown_environment"]);
     let d = ask(&rules, "payments", "dev", "2026-11-26T10:00:00Z");
-    assert!(d.allowed && d.warnings.is_empty());
+    assert!(d.allowed);
+    assert_eq!(codes(&d.warnings), ["unknown_environment"]);
 }
 
 #[test]
@@ -477,4 +479,34 @@ fn a_bare_number_is_seconds() {
     assert_eq!(deploy_gate::config::parse_duration_text("1800"), Ok(Duration::minutes(30)));
     assert_eq!(deploy_gate::config::parse_duration_text("30m"), Ok(Duration::minutes(30)));
     assert!(deploy_gate::config::parse_duration_text("0").is_err());
+}
+
+/// Names are case-insensitive: `Production`, `PROD` and `Checkout-API` meet
+/// the freeze written for `production`, `prod*` and `checkout-*`.
+#[test]
+fn names_match_whatever_their_case() {
+    let r = rules(
+        "[[windows]]\nid = \"freeze\"\nstart = \"2026-11-26T00:00:00Z\"\nend = \"2026-11-28T00:00:00Z\"\nenvironments = [\"production\", \"PROD*\"]\nservices = [\"checkout-*\"]\n",
+    );
+    for (env, service) in [("Production", "Checkout-API"), ("PROD", "checkout-web"), ("prod-eu", "CHECKOUT-X")] {
+        let d = decide(&r, &target("Payments", Some(service), env), at("2026-11-26T12:00:00Z"), None, &[]);
+        assert_eq!(codes(&d.reasons), ["window_active"], "{env} {service}");
+    }
+}
+
+/// An environment nothing names is likely a typo: a warning by default, a
+/// reason when the policy says so.
+#[test]
+fn an_environment_nothing_names_is_warned_about_or_denied() {
+    let r = rules(FRIDAY);
+    let d = ask(&r, "payments", "prodution", "2026-11-26T10:00:00Z");
+    assert!(d.allowed);
+    assert_eq!(codes(&d.warnings), ["unknown_environment"]);
+    assert!(d.warnings[0].message.contains("'prodution'"), "{}", d.warnings[0].message);
+    let d = ask(&r, "payments", "production", "2026-11-26T10:00:00Z");
+    assert!(d.warnings.is_empty());
+    let strict = rules(&format!("{FRIDAY}\n[policy]\nunknown_environment = \"deny\"\n"));
+    let d = ask(&strict, "payments", "prodution", "2026-11-26T10:00:00Z");
+    assert_eq!(codes(&d.reasons), ["unknown_environment"]);
+    assert_eq!(d.next_allowed_at, None);
 }

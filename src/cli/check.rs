@@ -226,7 +226,7 @@ fn report(c: &Check, a: &Answer) {
 
 /// Codes that no amount of waiting lifts.
 fn timeless(code: Code) -> bool {
-    matches!(code, Code::TeamRed | Code::TeamYellow | Code::PlanOverdue | Code::UnknownTeam)
+    matches!(code, Code::TeamRed | Code::TeamYellow | Code::PlanOverdue | Code::UnknownTeam | Code::UnknownEnvironment)
 }
 
 /// The decision for a person reading a CI log.

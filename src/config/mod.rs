@@ -39,7 +39,7 @@ pub struct Config {
 impl Config {
     /// Compile the decision rules from the config alone.
     pub fn rules(&self) -> Rules {
-        Rules::new(self.windows.clone(), self.teams.clone(), self.settings.environments.clone())
+        Rules::new(self.windows.clone(), self.teams.clone(), self.settings.policy.clone())
     }
 }
 
@@ -271,7 +271,7 @@ fn settings_from(
         Err(p) => problems.push(p),
     }
     let (policy_t, policy_f) = found.get("policy").map_or((&empty, None), |(f, t)| (*t, Some(*f)));
-    let (environments, mut p) = settings::policy(&Located { table: policy_t, file: policy_f });
+    let (policy, mut p) = settings::policy(&Located { table: policy_t, file: policy_f });
     problems.append(&mut p);
 
     Some(Settings {
@@ -281,7 +281,7 @@ fn settings_from(
         decisions_need_token: auth.decisions_need_token?,
         max_override_ttl: auth.max_override_ttl?,
         tokens: auth.tokens,
-        environments,
+        policy,
     })
 }
 

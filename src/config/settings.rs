@@ -10,7 +10,7 @@ use toml::{Table, Value};
 use super::fields::{Fields, Problem};
 use super::window::parse_duration_text;
 use crate::error::ErrorCode;
-use crate::policy::{Action, EnvironmentPolicy, Name, Selector};
+use crate::policy::{Action, EnvironmentPolicy, Name, Policy, Selector};
 
 /// The keys of each settings table.
 pub const SERVER_KEYS: &[&str] = &["listen", "log_format"];
@@ -82,7 +82,7 @@ pub struct Settings {
     pub decisions_need_token: bool,
     pub max_override_ttl: Duration,
     pub tokens: Vec<TokenSpec>,
-    pub environments: HashMap<String, EnvironmentPolicy>,
+    pub policy: Policy,
 }
 
 /// One settings table, with the file it came from.
@@ -264,8 +264,19 @@ pub fn hex32(text: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-pub fn policy(loc: &Located) -> (HashMap<String, EnvironmentPolicy>, Vec<Problem>) {
-    let mut f = Fields::new(loc.table, loc.file, "policy".into(), &["environments"]);
+pub fn policy(loc: &Located) -> (Policy, Vec<Problem>) {
+    let mut f = Fields::new(loc.table, loc.file, "policy".into(), &["environments", "unknown_environment"]);
+    let unknown_environment = match f.string("unknown_environment") {
+        None => Action::Warn,
+        Some(s) => Action::parse(s).unwrap_or_else(|| {
+            f.problem(
+                "unknown_environment",
+                ErrorCode::InvalidValue,
+                format!("`{s}` is not an action; use deny, warn or allow"),
+            );
+            Action::Warn
+        }),
+    };
     let mut out = HashMap::new();
     let mut problems = Vec::new();
     match loc.table.get("environments") {
@@ -273,10 +284,13 @@ pub fn policy(loc: &Located) -> (HashMap<String, EnvironmentPolicy>, Vec<Problem
         Some(Value::Table(envs)) => {
             for (env, value) in envs {
                 let scope = format!("policy.environments.{env}");
-                if let Err(message) = Name::parse("environment", env) {
-                    problems.push(Problem::new(loc.file, &scope, "", ErrorCode::InvalidValue, message));
-                    continue;
-                }
+                let name = match Name::parse("environment", env) {
+                    Ok(name) => name,
+                    Err(message) => {
+                        problems.push(Problem::new(loc.file, &scope, "", ErrorCode::InvalidValue, message));
+                        continue;
+                    }
+                };
                 let Some(table) = value.as_table() else {
                     problems.push(Problem::new(
                         loc.file,
@@ -306,7 +320,15 @@ pub fn policy(loc: &Located) -> (HashMap<String, EnvironmentPolicy>, Vec<Problem
                     unknown_team: action("unknown_team", defaults.unknown_team),
                 };
                 problems.append(&mut ef.finish());
-                out.insert(env.clone(), p);
+                if out.insert(name.to_string(), p).is_some() {
+                    problems.push(Problem::new(
+                        loc.file,
+                        &format!("policy.environments.{name}"),
+                        "",
+                        ErrorCode::DuplicateId,
+                        "names an environment twice (names are case-insensitive)",
+                    ));
+                }
             }
         }
         Some(_) => {
@@ -315,5 +337,5 @@ pub fn policy(loc: &Located) -> (HashMap<String, EnvironmentPolicy>, Vec<Problem
     }
     let mut all = f.finish();
     all.append(&mut problems);
-    (out, all)
+    (Policy { environments: out, unknown_environment }, all)
 }

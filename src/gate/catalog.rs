@@ -193,7 +193,7 @@ fn build(sources: &Sources, now: DateTime<Utc>) -> Live {
         tracing::warn!(?shadowed, "config files now define what the API had added; the config wins");
     }
     Live {
-        rules: Rules::new(windows, teams, config.settings.environments.clone()),
+        rules: Rules::new(windows, teams, config.settings.policy.clone()),
         settings: config.settings.clone(),
         loaded_at: now,
         shadowed,

@@ -27,6 +27,7 @@ pub enum Code {
     TeamYellow,
     PlanOverdue,
     UnknownTeam,
+    UnknownEnvironment,
     /// A code this build does not know (a newer gate sent it).
     #[serde(other)]
     Unknown,
@@ -42,6 +43,7 @@ impl Code {
             Code::TeamYellow => "team_yellow",
             Code::PlanOverdue => "plan_overdue",
             Code::UnknownTeam => "unknown_team",
+            Code::UnknownEnvironment => "unknown_environment",
             Code::Unknown => "unknown",
         }
     }
@@ -297,6 +299,9 @@ pub fn decide(
     if let Some(r) = risk_reason(rules, target, t, &mut warnings) {
         reasons.push(r);
     }
+    if let Some(r) = unknown_environment(rules, target, &mut warnings) {
+        reasons.push(r);
+    }
     if outside {
         // Its message waits for next_allowed_at, so the two agree.
         reasons.push(Reason {
@@ -403,6 +408,26 @@ fn risk_reason(rules: &Rules, target: &Target, t: DateTime<Utc>, warnings: &mut 
         Action::Deny => Some(Reason::of_team(code, format!("{message}; {env} denies {what}"))),
         Action::Warn => {
             warnings.push(Reason::of_team(code, format!("{message}; {env} only warns for {what}")));
+            None
+        }
+        Action::Allow => None,
+    }
+}
+
+/// An environment no window or policy names is likely a typo (`prodution`):
+/// a warning, or a reason under `[policy] unknown_environment = "deny"`.
+fn unknown_environment(rules: &Rules, target: &Target, warnings: &mut Vec<Reason>) -> Option<Reason> {
+    let env = &target.environment;
+    if rules.knows_environment(env.as_str()) {
+        return None;
+    }
+    let message = format!("No window or policy names environment '{env}'; is it spelt as in the config?");
+    match rules.unknown_environment() {
+        Action::Deny => {
+            Some(Reason::of_team(Code::UnknownEnvironment, format!("{message} (unknown environments are denied)")))
+        }
+        Action::Warn => {
+            warnings.push(Reason::of_team(Code::UnknownEnvironment, message));
             None
         }
         Action::Allow => None,

@@ -9,14 +9,14 @@ mod target;
 mod team;
 mod window;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 pub use decision::{Code, Decision, OverrideRef, Reason, Verdict, decide};
 pub use override_::Override;
 pub use selector::{Pattern, Selector};
 pub use target::{Name, Target};
-pub use team::{Action, EnvironmentPolicy, Status, Team, TeamSpec};
+pub use team::{Action, EnvironmentPolicy, Policy, Status, Team, TeamSpec};
 pub use window::{Kind, Source, Window, WindowSpec};
 
 /// Everything a decision reads, compiled once per config load.
@@ -30,17 +30,29 @@ pub struct Rules {
     any_team: Vec<usize>,
     teams: HashMap<String, Arc<Team>>,
     team_order: Vec<String>,
-    environments: HashMap<String, EnvironmentPolicy>,
+    policy: Policy,
+    /// Environments the policy or a window names literally.
+    named_environments: HashSet<String>,
+    /// Environment patterns windows name (`prod*`), once each.
+    environment_patterns: Vec<Pattern>,
 }
 
 impl Rules {
     /// Windows and teams must already be unique by id and name.
-    pub fn new(
-        windows: Vec<Arc<Window>>,
-        teams: Vec<Arc<Team>>,
-        environments: HashMap<String, EnvironmentPolicy>,
-    ) -> Rules {
-        let mut rules = Rules { environments, ..Rules::default() };
+    pub fn new(windows: Vec<Arc<Window>>, teams: Vec<Arc<Team>>, policy: Policy) -> Rules {
+        let mut rules = Rules { policy, ..Rules::default() };
+        rules.named_environments = rules.policy.environments.keys().cloned().collect();
+        for w in &windows {
+            for p in w.spec.environments.patterns().unwrap_or_default() {
+                match p.literal() {
+                    Some(name) => {
+                        rules.named_environments.insert(name.to_string());
+                    }
+                    None if !rules.environment_patterns.contains(p) => rules.environment_patterns.push(p.clone()),
+                    None => {}
+                }
+            }
+        }
         for (i, w) in windows.iter().enumerate() {
             rules.by_id.insert(w.id().to_string(), i);
             match w.spec.teams.literals() {
@@ -91,10 +103,22 @@ impl Rules {
     }
 
     pub fn policy(&self, environment: &str) -> EnvironmentPolicy {
-        self.environments.get(environment).copied().unwrap_or_default()
+        self.policy.environments.get(environment).copied().unwrap_or_default()
     }
 
     pub fn environments(&self) -> &HashMap<String, EnvironmentPolicy> {
-        &self.environments
+        &self.policy.environments
+    }
+
+    /// What a deploy to an environment nothing names gets.
+    pub fn unknown_environment(&self) -> Action {
+        self.policy.unknown_environment
+    }
+
+    /// Whether the policy or some window names this environment (literally
+    /// or by a pattern); a name nothing knows is likely a typo.
+    pub fn knows_environment(&self, environment: &str) -> bool {
+        self.named_environments.contains(environment)
+            || self.environment_patterns.iter().any(|p| p.matches(environment))
     }
 }

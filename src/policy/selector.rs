@@ -11,8 +11,9 @@ pub struct Pattern {
 }
 
 impl Pattern {
+    /// Names are case-insensitive, so patterns are kept in lower case.
     pub fn new(text: &str) -> Pattern {
-        Pattern { text: text.to_string(), literal: !text.contains(['*', '?']) }
+        Pattern { text: text.to_ascii_lowercase(), literal: !text.contains(['*', '?']) }
     }
 
     pub fn as_str(&self) -> &str {

@@ -5,7 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A team, service or environment name: letters, digits, `.`, `_`, `-`,
-/// starting with a letter or digit, at most 64 characters.
+/// starting with a letter or digit, at most 64 characters. Names are
+/// case-insensitive: `Production` is `production`, kept in lower case.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
 pub struct Name(String);
@@ -43,7 +44,7 @@ impl Name {
                 text.escape_debug()
             ));
         }
-        Ok(Name(text.to_string()))
+        Ok(Name(text.to_ascii_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -85,6 +86,7 @@ mod tests {
         for ok in ["payments", "eu-prod", "svc_1", "a.b", "X9"] {
             assert!(Name::parse("team", ok).is_ok(), "{ok}");
         }
+        assert_eq!(Name::parse("team", "Checkout-API").expect("name").as_str(), "checkout-api");
         for bad in ["", "-lead", "pay ments", "a/b", "prod;rm", "é", &"x".repeat(65), &"é".repeat(40)] {
             assert!(Name::parse("team", bad).is_err(), "{bad}");
         }

@@ -103,6 +103,21 @@ impl Action {
     }
 }
 
+/// What the `[policy]` table says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Policy {
+    /// Per environment, by (lower-case) name.
+    pub environments: std::collections::HashMap<String, EnvironmentPolicy>,
+    /// What a deploy to an environment no window or policy names gets.
+    pub unknown_environment: Action,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy { environments: Default::default(), unknown_environment: Action::Warn }
+    }
+}
+
 /// One environment's policy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct EnvironmentPolicy {
