@@ -237,3 +237,32 @@ async fn json_logs_have_one_line_per_decision_with_the_request_id() {
     assert!(line["reasons"].as_str().is_some_and(|r| r.contains("window_active")), "{line}");
     assert_eq!(line["span"]["request_id"], "pipeline-77", "{line}");
 }
+
+/// Logs read by a pipeline get no terminal colours.
+#[test]
+fn logs_into_a_pipe_carry_no_colour_codes() {
+    use std::io::{BufRead, BufReader};
+    let dir = workspace(CONFIG);
+    let mut child = binary()
+        .args(["serve", "--listen", "127.0.0.1:0", "--config"])
+        .arg(dir.path().join("config"))
+        .env("DEPLOY_GATE_STORE__URL", format!("sqlite://{}", dir.path().join("data/gate.db").display()))
+        .env("DEPLOY_GATE_SERVER__LOG_FORMAT", "pretty")
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("start");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut seen = String::new();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        seen.push_str(&line);
+        seen.push('\n');
+        if line.contains("deploy-gate is listening") {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(seen.contains("deploy-gate is listening"), "{seen}");
+    assert!(!seen.contains('\x1b'), "colour codes in piped logs: {seen:?}");
+}

@@ -191,3 +191,32 @@ fn team_names_are_unique_across_files() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("b.toml: teams[payments].name: is already used by a team in"), "{stdout}");
 }
+
+/// A problem carries the line of the key to blame, and a TOML syntax error
+/// its line and column, each on one readable line.
+#[test]
+fn problems_name_their_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        dir.path().join("a.toml"),
+        "[[windows]]\nid = \"ok\"\ncron = \"0 1 * * *\"\nduration = \"1h\"\n\n[[windows]]\nid = \"x\"\n\ncron = \"0 17 * * FRX\"\nduration = \"1h\"\n",
+    )
+    .expect("write");
+    std::fs::write(dir.path().join("b.toml"), "[[teams]]\nname = \"payments\"\nstatus = green\n").expect("write");
+    let out = deploy_gate().args(["validate", "--config"]).arg(dir.path()).output().expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.lines().any(|l| l.contains("a.toml: windows[x].cron: ") && l.ends_with("(line 9)")), "{stdout}");
+    assert!(stdout.lines().any(|l| l.contains("b.toml: line 3, column 10: ")), "{stdout}");
+    assert_eq!(stdout.lines().count(), 2, "{stdout}");
+}
+
+/// Counts read as English: "1 window", not "1 windows".
+#[test]
+fn validate_counts_in_english() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("a.toml"), "[[windows]]\nid = \"only\"\ncron = \"0 1 * * *\"\nduration = \"1h\"\n")
+        .expect("write");
+    let out = deploy_gate().args(["validate", "--config"]).arg(dir.path()).output().expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("valid (1 window, 0 teams, 1 file)"), "{stdout}");
+}

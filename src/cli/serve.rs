@@ -15,7 +15,8 @@ pub fn run(path: &Path, listen: Option<SocketAddr>) -> ExitCode {
             for p in &problems {
                 eprintln!("{p}");
             }
-            eprintln!("deploy-gate: refusing to start: {} problem(s) in {}", problems.len(), path.display());
+            let count = super::validate::counted(problems.len(), "problem");
+            eprintln!("deploy-gate: refusing to start: {count} in {}", path.display());
             return ExitCode::from(1);
         }
     };
@@ -39,7 +40,12 @@ pub fn run(path: &Path, listen: Option<SocketAddr>) -> ExitCode {
 pub fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Colours only for a person at a terminal, never into files or pipelines.
+    use std::io::IsTerminal;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Pretty => builder.try_init(),

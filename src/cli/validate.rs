@@ -9,11 +9,11 @@ pub fn run(path: &Path) -> ExitCode {
     match config::load(path, &super::environment()) {
         Ok(c) => {
             println!(
-                "{}: valid ({} windows, {} teams, {} files)",
+                "{}: valid ({}, {}, {})",
                 path.display(),
-                c.windows.len(),
-                c.teams.len(),
-                c.files.len()
+                counted(c.windows.len(), "window"),
+                counted(c.teams.len(), "team"),
+                counted(c.files.len(), "file")
             );
             ExitCode::SUCCESS
         }
@@ -21,8 +21,13 @@ pub fn run(path: &Path) -> ExitCode {
             for p in &problems {
                 println!("{p}");
             }
-            eprintln!("{} problem{} found", problems.len(), if problems.len() == 1 { "" } else { "s" });
+            eprintln!("{} found", counted(problems.len(), "problem"));
             ExitCode::from(1)
         }
     }
+}
+
+/// "1 window", "2 windows".
+pub fn counted(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
 }

@@ -19,6 +19,8 @@ pub struct Problem {
     /// A stable machine code from the catalogue, e.g. `invalid_cron`.
     pub code: ErrorCode,
     pub message: String,
+    /// The line in the file, where the file gives one.
+    pub line: Option<usize>,
 }
 
 impl Problem {
@@ -29,6 +31,7 @@ impl Problem {
             key: key.to_string(),
             code,
             message: message.into(),
+            line: None,
         }
     }
 
@@ -63,7 +66,11 @@ impl fmt::Display for Problem {
         if !field.is_empty() {
             write!(f, "{field}: ")?;
         }
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        if let Some(line) = self.line {
+            write!(f, " (line {line})")?;
+        }
+        Ok(())
     }
 }
 

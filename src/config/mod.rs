@@ -3,6 +3,7 @@
 
 mod fields;
 mod json;
+mod lines;
 mod settings;
 mod team;
 mod window;
@@ -107,6 +108,19 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
     }
     let Reader { mut problems, settings_at, windows, teams, .. } = reader;
     let settings = settings_from(&settings_at, env, &mut problems);
+    for (file, text) in sources {
+        let mut here = problems
+            .iter_mut()
+            .filter(|p| p.file.as_deref() == Some(*file) && p.code != ErrorCode::InvalidToml)
+            .peekable();
+        if here.peek().is_none() {
+            continue;
+        }
+        let locator = lines::Locator::new(text);
+        for p in here {
+            p.line = locator.locate(&p.scope, &p.key);
+        }
+    }
     match settings {
         Some(settings) if problems.is_empty() => Ok(Config { settings, windows, teams, files: Vec::new() }),
         _ => Err(problems),
@@ -136,8 +150,13 @@ impl<'a> Reader<'a> {
             match text.parse::<Table>() {
                 Ok(table) => parsed.push((*file, table)),
                 Err(e) => {
-                    let message = e.to_string().replace('\n', " ").split_whitespace().collect::<Vec<_>>().join(" ");
-                    self.problem(file, "", "", ErrorCode::InvalidToml, message);
+                    let at = e.span().map(|s| {
+                        let line = lines::line_of(text, s.start);
+                        let column = s.start - text[..s.start.min(text.len())].rfind('\n').map_or(0, |i| i + 1) + 1;
+                        format!("line {line}, column {column}: ")
+                    });
+                    let message = e.message().split_whitespace().collect::<Vec<_>>().join(" ");
+                    self.problem(file, "", "", ErrorCode::InvalidToml, format!("{}{message}", at.unwrap_or_default()));
                 }
             }
         }
