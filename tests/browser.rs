@@ -123,6 +123,7 @@ environments = ["production"]
 
 [[windows]]
 id = "nightly-batch"
+timezone = "Europe/Berlin"
 cron = "0 2 * * *"
 duration = "2h"
 environments = ["production"]
@@ -150,6 +151,18 @@ status = "green"
     let (status, _) = app.call(reqwest::Method::POST, "/overrides", Some(ADMIN), Some(&body)).await;
     assert_eq!(status, 201);
     app.get_json("/can-deploy?team=search&environment=production").await;
+    // Allowed by the override: the dashboard says so, not just ALLOWED.
+    let (_, d) = app.get_json("/can-deploy?team=identity&environment=production").await;
+    assert_eq!(d["allowed"], true, "{d}");
+    // A config edit the gate refuses is shown, not only logged.
+    let file = app.config_dir.path().join("deploy-gate.toml");
+    let good = std::fs::read_to_string(&file).expect("config");
+    std::fs::write(
+        &file,
+        format!("{good}\n[[windows]]\nid = \"broken\"\ncron = \"0 17 * * FRX\"\nduration = \"1h\"\n"),
+    )
+    .expect("edit");
+    app.wait_for("/readyz", Duration::from_secs(10), |_, r| r["config"]["last_error"].is_array()).await;
 
     let Some(driver) = Browser::start().await else { return };
     driver.open(&format!("{}/", app.address)).await;
@@ -185,6 +198,15 @@ status = "green"
             driver.all(&format!("#timeline [data-environment=\"production\"] g.lane[data-window=\"{id}\"] rect")).await;
         assert!(!bars.is_empty(), "{id} has no bar on the timeline");
     }
+    // A bar's hover title: its times in the window's zone and in UTC, and whom it covers.
+    let nightly = driver.all("#timeline g.lane[data-window=\"nightly-batch\"] rect title").await;
+    let title = nightly[0].html(true).await.expect("title");
+    let local = title.contains("CET (") || title.contains("CEST (");
+    assert!(local && title.contains(" UTC)") && title.contains("environments production"), "{title}");
+    // Days carry their dates.
+    let days = driver.all("#timeline text.day").await;
+    let label = driver.text(&days[0]).await;
+    assert!(label.split_whitespace().count() == 3, "a day label with its date: {label}");
     assert!(!driver.all("#timeline svg line.now").await.is_empty(), "a marker for now");
 
     // The override and the decision.
@@ -192,7 +214,12 @@ status = "green"
     assert_eq!(overrides.len(), 1);
     assert!(driver.text(&overrides[0]).await.contains("Hotfix for login outage INC-99"));
     let decisions = driver.all("#decisions tbody tr").await;
-    assert_eq!(decisions.len(), 1);
+    assert_eq!(decisions.len(), 2);
+    assert!(driver.text(&decisions[0]).await.contains("ALLOWED BY OVERRIDE"), "the newest decision");
+    assert!(!driver.text(&decisions[1]).await.contains("OVERRIDE"));
+    let refused = driver.all("#refused-edit li").await;
+    assert_eq!(refused.len(), 1);
+    assert!(driver.text(&refused[0]).await.contains("windows[broken].cron"));
 
     driver.screenshot("dashboard.png").await;
 }

@@ -298,6 +298,7 @@ fn settings_from(
         log_format: log_format?,
         store_url: store_url?,
         decisions_need_token: auth.decisions_need_token?,
+        reads_need_token: auth.reads_need_token?,
         max_override_ttl: auth.max_override_ttl?,
         tokens: auth.tokens,
         policy,

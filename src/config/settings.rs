@@ -15,14 +15,14 @@ use crate::policy::{Action, EnvironmentPolicy, Name, Policy, Selector};
 /// The keys of each settings table.
 pub const SERVER_KEYS: &[&str] = &["listen", "log_format"];
 pub const STORE_KEYS: &[&str] = &["url"];
-pub const AUTH_KEYS: &[&str] = &["decisions_need_token", "max_override_ttl", "tokens"];
+pub const AUTH_KEYS: &[&str] = &["decisions_need_token", "reads_need_token", "max_override_ttl", "tokens"];
 
 /// The keys an environment variable may set (a list of tables cannot).
 pub fn env_keys(table: &str) -> Option<&'static [&'static str]> {
     match table {
         "server" => Some(SERVER_KEYS),
         "store" => Some(STORE_KEYS),
-        "auth" => Some(&AUTH_KEYS[..2]),
+        "auth" => Some(&AUTH_KEYS[..3]),
         _ => None,
     }
 }
@@ -80,6 +80,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub store_url: String,
     pub decisions_need_token: bool,
+    /// Every read route (the dashboard too) needs a `read` or `admin` token.
+    pub reads_need_token: bool,
     pub max_override_ttl: Duration,
     pub tokens: Vec<TokenSpec>,
     pub policy: Policy,
@@ -133,6 +135,7 @@ pub fn store(loc: &Located) -> (Option<String>, Vec<Problem>) {
 
 pub struct Auth {
     pub decisions_need_token: Option<bool>,
+    pub reads_need_token: Option<bool>,
     pub max_override_ttl: Option<Duration>,
     pub tokens: Vec<TokenSpec>,
 }
@@ -140,6 +143,7 @@ pub struct Auth {
 pub fn auth(loc: &Located) -> (Auth, Vec<Problem>) {
     let mut f = Fields::new(loc.table, loc.file, "auth".into(), AUTH_KEYS);
     let decisions_need_token = f.boolean("decisions_need_token");
+    let reads_need_token = f.boolean("reads_need_token");
     let max_override_ttl = f.string("max_override_ttl").and_then(|s| match parse_duration_text(s) {
         Ok(d) => Some(d),
         Err(message) => {
@@ -181,7 +185,7 @@ pub fn auth(loc: &Located) -> (Auth, Vec<Problem>) {
     }
     let mut all = f.finish();
     all.append(&mut problems);
-    (Auth { decisions_need_token, max_override_ttl, tokens }, all)
+    (Auth { decisions_need_token, reads_need_token, max_override_ttl, tokens }, all)
 }
 
 fn token(table: &Table, file: Option<&str>, index: usize) -> Result<TokenSpec, Vec<Problem>> {

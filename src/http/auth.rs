@@ -76,8 +76,16 @@ fn unauthorized(message: &str) -> Error {
 /// time, whatever matches, so timing tells nothing about the tokens.
 pub fn authenticate(header: Option<&str>, tokens: &[TokenSpec]) -> Result<Caller, Error> {
     let header = header.ok_or_else(|| unauthorized("send a token: Authorization: Bearer <token>"))?;
+    let basic;
     let token = match header.split_once(' ') {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        // A browser sends a token typed as the password of its login prompt.
+        Some((scheme, encoded)) if scheme.eq_ignore_ascii_case("basic") => {
+            use base64::Engine;
+            let decoded = base64::engine::general_purpose::STANDARD.decode(encoded.trim()).unwrap_or_default();
+            basic = String::from_utf8(decoded).unwrap_or_default();
+            basic.split_once(':').map_or("", |(_, password)| password)
+        }
         _ => return Err(unauthorized("use the Bearer scheme: Authorization: Bearer <token>")),
     };
     if token.is_empty() {
@@ -188,4 +196,34 @@ impl FromRequest for DecisionCaller {
             Ok(DecisionCaller(None))
         })
     }
+}
+
+/// Routes that stay open when `[auth] reads_need_token` is on: health
+/// checks, and decisions (governed by `decisions_need_token`).
+const ALWAYS_OPEN: &[&str] = &["/healthz", "/readyz", "/can-deploy"];
+
+/// With `[auth] reads_need_token`, every read route needs a `read` or
+/// `admin` token; an HTML page also offers the browser's login prompt.
+pub async fn reads_need_token(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<
+    actix_web::dev::ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    use actix_web::ResponseError;
+    let needed = req.app_data::<web::Data<Gate>>().is_some_and(|g| g.live().settings.reads_need_token)
+        && matches!(*req.method(), actix_web::http::Method::GET | actix_web::http::Method::HEAD)
+        && !ALWAYS_OPEN.contains(&req.path());
+    if needed && let Err(e) = caller(req.request(), &[Role::Admin, Role::Read], "reading this gate") {
+        let mut res = e.error_response();
+        if e.code == ErrorCode::Unauthorized && req.path() == "/" {
+            res.headers_mut().append(
+                actix_web::http::header::WWW_AUTHENTICATE,
+                actix_web::http::header::HeaderValue::from_static("Basic realm=\"deploy-gate\", charset=\"UTF-8\""),
+            );
+        }
+        return Ok(req.into_response(res).map_into_right_body());
+    }
+    next.call(req).await.map(actix_web::dev::ServiceResponse::map_into_left_body)
 }

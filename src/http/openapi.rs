@@ -9,7 +9,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::routes::{audit, calendar, dashboard, decisions, health, overrides, teams, windows};
-use super::routes_table::{EVERY_ROUTE, ROUTES};
+use super::routes_table::ROUTES;
 use crate::error::ErrorCode;
 use crate::wire::ErrorBody;
 
@@ -53,8 +53,8 @@ impl Modify for ErrorResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for route in ROUTES {
             let mut by_status: BTreeMap<u16, Vec<ErrorCode>> = BTreeMap::new();
-            for code in route.errors.iter().chain(EVERY_ROUTE) {
-                by_status.entry(code.status()).or_default().push(*code);
+            for code in route.all_errors() {
+                by_status.entry(code.status()).or_default().push(code);
             }
             let Some(op) = operation(openapi, route.method, route.path) else { continue };
             for (status, codes) in by_status {

@@ -54,14 +54,33 @@ routes! {
     "GET" "/docs/" => [];
 }
 
+/// Read routes that stay open under `[auth] reads_need_token`.
+const OPEN_READS: &[&str] = &["/healthz", "/readyz", "/can-deploy"];
+
+impl Route {
+    /// Every code this route may answer: its own, those of every route, and
+    /// for a read route those of `[auth] reads_need_token`.
+    pub fn all_errors(&self) -> Vec<ErrorCode> {
+        let mut all: Vec<ErrorCode> = self.errors.iter().chain(EVERY_ROUTE).copied().collect();
+        if self.method == "GET" && !OPEN_READS.contains(&self.path) {
+            all.extend(TOKEN);
+        }
+        all.sort();
+        all.dedup();
+        all
+    }
+}
+
 /// Whether `code` is an answer the route at (method, matched pattern) declares.
 pub fn declares(method: &str, pattern: &str, code: ErrorCode) -> bool {
-    if EVERY_ROUTE.contains(&code) {
-        return true;
-    }
     match ROUTES.iter().find(|r| r.method == method && r.path == pattern) {
-        Some(r) => r.errors.contains(&code) || (r.errors.contains(&Unauthorized) && TOKEN.contains(&code)),
+        Some(r) => r.all_errors().contains(&code),
         // Unmatched paths answer route_not_found, and malformed requests the protocol errors.
-        None => matches!(code, RouteNotFound | InvalidPath) || BODY.contains(&code),
+        None => {
+            EVERY_ROUTE.contains(&code)
+                || matches!(code, RouteNotFound | InvalidPath)
+                || BODY.contains(&code)
+                || TOKEN.contains(&code)
+        }
     }
 }

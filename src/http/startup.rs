@@ -73,6 +73,7 @@ impl Application {
                     .app_data(metrics.clone())
                     .app_data(sections.clone())
                     .app_data(throttle.clone())
+                    .wrap(from_fn(super::auth::reads_need_token))
                     .wrap(from_fn(observe))
                     .configure(routes)
             })

@@ -121,3 +121,42 @@ async fn bad_tokens_are_counted_and_throttled_without_slowing_good_ones() {
     assert!(metrics.contains("deploy_gate_auth_failures_total{reason=\"unknown_token\"} 40"), "{metrics}");
     assert!(metrics.contains("deploy_gate_auth_failures_total{reason=\"throttled\"} 30"), "{metrics}");
 }
+
+/// `[auth] reads_need_token = true`: every read route (the dashboard too)
+/// needs a read or admin token; health checks and decisions stay open; a
+/// browser may give the token as the password of its login prompt.
+#[tokio::test]
+async fn reads_can_be_put_behind_a_read_token() {
+    let config = auth_config().replace("[auth]\n", "[auth]\nreads_need_token = true\n");
+    let app = spawn_app(&config).await;
+    for path in ["/", "/windows", "/calendar", "/teams", "/metrics", "/openapi.json"] {
+        let r = app.client.get(format!("{}{path}", app.address)).send().await.expect("get");
+        assert_eq!(r.status(), 401, "{path}");
+        let challenges: Vec<&str> =
+            r.headers().get_all("www-authenticate").iter().filter_map(|v| v.to_str().ok()).collect();
+        assert!(challenges.contains(&"Bearer"), "{path}: {challenges:?}");
+        if path == "/" {
+            assert!(challenges.iter().any(|c| c.starts_with("Basic realm=")), "the dashboard offers a login prompt");
+        }
+        let (status, _) = app.call(Method::GET, path, Some(READER), None).await;
+        assert_eq!(status, 200, "{path} with the read token");
+    }
+    // The override token is no read token.
+    let (status, _) = app.call(Method::GET, "/windows", Some(PAYMENTS_ONCALL), None).await;
+    assert_eq!(status, 403);
+    for path in ["/healthz", "/readyz", "/can-deploy?team=payments&environment=production"] {
+        let (status, _) = app.call(Method::GET, path, None, None).await;
+        assert_eq!(status, 200, "{path} stays open");
+    }
+    // A browser's login: any user, the token as the password.
+    use base64::Engine;
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("me:{READER}"));
+    let r = app
+        .client
+        .get(format!("{}/", app.address))
+        .header("authorization", format!("Basic {basic}"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(r.status(), 200);
+}

@@ -55,6 +55,14 @@ fn when(t: DateTime<Utc>) -> String {
     t.format("%a %Y-%m-%d %H:%M UTC").to_string()
 }
 
+/// A window's instant in its own zone, then in UTC: "Mon 2026-11-30 08:00 CET (07:00 UTC)".
+fn both(w: &Window, t: DateTime<Utc>) -> String {
+    if w.zone.name() == "UTC" {
+        return when(t);
+    }
+    format!("{} ({})", w.local_time(t), t.format("%H:%M UTC"))
+}
+
 /// The dashboard (HTML).
 #[utoipa::path(get, path = "/", tag = "operations", responses((status = 200, content_type = "text/html", body = String)))]
 pub async fn page(gate: web::Data<Gate>, cache: web::Data<SectionCache>) -> Result<HttpResponse, Error> {
@@ -64,7 +72,8 @@ pub async fn page(gate: web::Data<Gate>, cache: web::Data<SectionCache>) -> Resu
     let overrides = active.active_at(now);
     let decisions = gate.recent_decisions(DECISIONS_SHOWN).await?;
     let sections = cache.get(&live, now);
-    let html = render_with(&sections, &live.rules, &overrides, &decisions, now);
+    let refused = gate.catalog().reload_status().last_error.unwrap_or_default();
+    let html = render_with(&sections, &refused, &live.rules, &overrides, &decisions, now);
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("cache-control", "no-store"))
@@ -151,11 +160,12 @@ pub fn render(
     decisions: &[(DateTime<Utc>, DecisionRecord)],
     now: DateTime<Utc>,
 ) -> String {
-    render_with(&window_sections(rules, now), rules, overrides, decisions, now)
+    render_with(&window_sections(rules, now), &[], rules, overrides, decisions, now)
 }
 
 fn render_with(
     window_sections: &str,
+    refused_edit: &[String],
     rules: &Rules,
     overrides: &[&Override],
     decisions: &[(DateTime<Utc>, DecisionRecord)],
@@ -182,12 +192,30 @@ fn render_with(
         now_iso = now.to_rfc3339(),
         now_text = when(now),
     );
+    refused(&mut h, refused_edit);
     h.push_str(window_sections);
     teams(&mut h, rules, now);
     overrides_table(&mut h, overrides);
     decisions_table(&mut h, decisions);
     h.push_str("</main>\n</body>\n</html>\n");
     h
+}
+
+/// A config edit the gate refused: the last good config is in force, and
+/// whoever made the edit should know.
+fn refused(h: &mut String, problems: &[String]) {
+    if problems.is_empty() {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<section id=\"refused-edit\" class=\"alert\"><h2>A config edit was refused</h2><p>The last good config stays in force. {} in the edit (all of them at <a href=\"/readyz\">/readyz</a>):</p><ul>",
+        if problems.len() == 1 { "1 problem".to_string() } else { format!("{} problems", problems.len()) }
+    );
+    for p in problems.iter().take(5) {
+        let _ = write!(h, "<li><code>{}</code></li>", esc(p));
+    }
+    h.push_str("</ul></section>\n");
 }
 
 /// What the page shows of each window that may apply to a shown
@@ -241,7 +269,7 @@ fn frozen_now(h: &mut String, facts: &[Facts], envs: &[String], more_envs: &str)
             h.push_str("<ul>");
             let hidden = active.len().saturating_sub(FREEZES_SHOWN);
             for (w, until) in active.into_iter().take(FREEZES_SHOWN) {
-                let until = until.map_or("no end within a year".to_string(), |u| format!("until {}", when(u)));
+                let until = until.map_or("no end within a year".to_string(), |u| format!("until {}", both(w, u)));
                 let _ = write!(
                     h,
                     "<li class=\"freeze\" data-window=\"{id}\"><span class=\"badge red\">FROZEN</span> <strong>{id}</strong>{reason} <span class=\"muted\">{until}; {scope}{locked}</span></li>",
@@ -335,7 +363,7 @@ fn svg(
             h,
             "<line class=\"day\" x1=\"{x:.1}\" y1=\"{TOP}\" x2=\"{x:.1}\" y2=\"{height}\"/><text class=\"day\" x=\"{x:.1}\" y=\"12\">{label}</text>",
             x = x(d),
-            label = d.format("%a %d"),
+            label = d.format("%a %d %b"),
         );
         day = Some(d + Duration::days(1));
     }
@@ -352,13 +380,14 @@ fn svg(
             let (x1, x2) = (x(o.start), x(o.end));
             let _ = write!(
                 h,
-                "<rect class=\"{kind}\" x=\"{x1:.1}\" y=\"{ry:.1}\" width=\"{w:.1}\" height=\"{hh}\"><title>{id}: {start} to {end}</title></rect>",
+                "<rect class=\"{kind}\" x=\"{x1:.1}\" y=\"{ry:.1}\" width=\"{w:.1}\" height=\"{hh}\"><title>{id}: {start} to {end}; {scope}</title></rect>",
                 ry = y + 3.0,
                 w = (x2 - x1).max(1.5),
                 hh = LANE - 6.0,
                 id = esc(w.id()),
-                start = when(o.start),
-                end = when(o.end),
+                start = esc(&both(w, o.start)),
+                end = esc(&both(w, o.end)),
+                scope = esc(&w.scope()),
             );
         }
         h.push_str("</g>");
@@ -499,8 +528,16 @@ fn decisions_table(h: &mut String, decisions: &[(DateTime<Utc>, DecisionRecord)]
             "<tr><td>{when}</td><td>{target}</td><td><span class=\"badge {class}\">{result}</span></td><td>{reasons}</td><td>{actor}</td></tr>",
             when = when(*at),
             target = esc(&d.target.to_string()),
-            class = if d.allowed { "green" } else { "red" },
-            result = if d.allowed { "ALLOWED" } else { "DENIED" },
+            class = match (d.allowed, &d.override_id) {
+                (true, Some(_)) => "override",
+                (true, None) => "green",
+                (false, _) => "red",
+            },
+            result = match (d.allowed, &d.override_id) {
+                (true, Some(id)) => format!("ALLOWED BY OVERRIDE {}", esc(id)),
+                (true, None) => "ALLOWED".to_string(),
+                (false, _) => "DENIED".to_string(),
+            },
             reasons = esc(&reasons.join(", ")),
             actor = esc(d.actor.as_deref().or(d.token.as_deref()).unwrap_or("")),
         );
@@ -515,13 +552,14 @@ body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, 
 header, main { max-width: 1200px; margin: 0 auto; padding: 0 16px; }
 header h1 { margin: 16px 0 0; font-size: 24px; }
 header p { margin: 4px 0 8px; color: var(--muted); }
+section.alert { border-color: var(--red); border-left: 6px solid var(--red); }
 section { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; margin: 12px 0; }
 h2 { font-size: 18px; margin: 0 0 8px; }
 h3 { font-size: 15px; margin: 8px 0 4px; }
 a { color: #175cd3; }
 .muted { color: var(--muted); }
 .badge { display: inline-block; min-width: 4.5em; text-align: center; padding: 0 6px; border-radius: 4px; font-size: 12px; font-weight: 700; letter-spacing: .04em; color: #fff; }
-.badge.red { background: var(--red); } .badge.yellow { background: #fdb022; color: #3a2700; } .badge.green { background: var(--green); }
+.badge.red { background: var(--red); } .badge.override { background: #7a2e0e; } .badge.yellow { background: #fdb022; color: #3a2700; } .badge.green { background: var(--green); }
 .envs { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 8px 16px; }
 .env ul { margin: 0; padding-left: 0; list-style: none; } .env li { margin: 4px 0; }
 ul.teams { display: grid; grid-template-columns: repeat(auto-fill, minmax(210px, 1fr)); gap: 6px; padding: 0; margin: 0; list-style: none; }
