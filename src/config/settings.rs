@@ -281,50 +281,15 @@ pub fn policy(loc: &Located) -> (Policy, Vec<Problem>) {
             Action::Warn
         }),
     };
-    let mut out = HashMap::new();
+    let mut environments = HashMap::new();
     let mut problems = Vec::new();
     match loc.table.get("environments") {
         None => {}
         Some(Value::Table(envs)) => {
             for (env, value) in envs {
-                let scope = format!("policy.environments.{env}");
-                let name = match Name::parse("environment", env) {
-                    Ok(name) => name,
-                    Err(message) => {
-                        problems.push(Problem::new(loc.file, &scope, "", ErrorCode::InvalidValue, message));
-                        continue;
-                    }
-                };
-                let Some(table) = value.as_table() else {
-                    problems.push(Problem::new(
-                        loc.file,
-                        &scope,
-                        "",
-                        ErrorCode::InvalidType,
-                        "must be a table with red, yellow and unknown_team",
-                    ));
-                    continue;
-                };
-                let mut ef = Fields::new(table, loc.file, scope, &["red", "yellow", "unknown_team"]);
-                let defaults = EnvironmentPolicy::default();
-                let mut action = |key: &str, default: Action| match ef.string(key) {
-                    None => default,
-                    Some(s) => Action::parse(s).unwrap_or_else(|| {
-                        ef.problem(
-                            key,
-                            ErrorCode::InvalidValue,
-                            format!("`{s}` is not an action; use deny, warn or allow"),
-                        );
-                        default
-                    }),
-                };
-                let p = EnvironmentPolicy {
-                    red: action("red", defaults.red),
-                    yellow: action("yellow", defaults.yellow),
-                    unknown_team: action("unknown_team", defaults.unknown_team),
-                };
-                problems.append(&mut ef.finish());
-                if out.insert(name.to_string(), p).is_some() {
+                if let Some((name, p)) = environment_policy(loc.file, env, value, &mut problems)
+                    && environments.insert(name.to_string(), p).is_some()
+                {
                     problems.push(Problem::new(
                         loc.file,
                         &format!("policy.environments.{name}"),
@@ -341,5 +306,43 @@ pub fn policy(loc: &Located) -> (Policy, Vec<Problem>) {
     }
     let mut all = f.finish();
     all.append(&mut problems);
-    (Policy { environments: out, unknown_environment }, all)
+    (Policy { environments, unknown_environment }, all)
+}
+
+/// One `[policy.environments.NAME]` table.
+fn environment_policy(
+    file: Option<&str>,
+    env: &str,
+    value: &Value,
+    problems: &mut Vec<Problem>,
+) -> Option<(Name, EnvironmentPolicy)> {
+    let scope = format!("policy.environments.{env}");
+    let name = match Name::parse("environment", env) {
+        Ok(name) => name,
+        Err(message) => {
+            problems.push(Problem::new(file, &scope, "", ErrorCode::InvalidValue, message));
+            return None;
+        }
+    };
+    let Some(table) = value.as_table() else {
+        let message = "must be a table with red, yellow and unknown_team";
+        problems.push(Problem::new(file, &scope, "", ErrorCode::InvalidType, message));
+        return None;
+    };
+    let mut ef = Fields::new(table, file, scope, &["red", "yellow", "unknown_team"]);
+    let defaults = EnvironmentPolicy::default();
+    let mut action = |key: &str, default: Action| match ef.string(key) {
+        None => default,
+        Some(s) => Action::parse(s).unwrap_or_else(|| {
+            ef.problem(key, ErrorCode::InvalidValue, format!("`{s}` is not an action; use deny, warn or allow"));
+            default
+        }),
+    };
+    let p = EnvironmentPolicy {
+        red: action("red", defaults.red),
+        yellow: action("yellow", defaults.yellow),
+        unknown_team: action("unknown_team", defaults.unknown_team),
+    };
+    problems.append(&mut ef.finish());
+    Some((name, p))
 }

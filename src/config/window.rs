@@ -83,7 +83,16 @@ pub fn window_from_table(
                 services,
                 overridable,
             };
-            Ok(Window { spec, kind, zone, schedule, source, file: file.map(str::to_string), memo: Memo::default() })
+            Ok(Window {
+                title: Window::title_of(&spec),
+                spec,
+                kind,
+                zone,
+                schedule,
+                source,
+                file: file.map(str::to_string),
+                memo: Memo::default(),
+            })
         }
         _ => Err(problems),
     }

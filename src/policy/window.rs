@@ -68,6 +68,8 @@ pub struct Window {
     pub file: Option<String>,
     /// Occurrence searches shared by decisions.
     pub memo: Memo,
+    /// See [`Window::title`].
+    pub title: String,
 }
 
 impl Kind {
@@ -109,8 +111,26 @@ impl Window {
     }
 
     /// A wall-clock line in the window's own zone, e.g. "Mon 2026-11-30 08:00 CET".
+    /// Written field by field: it is in every reason of every decision.
     pub fn local_time(&self, t: DateTime<Utc>) -> String {
-        t.with_timezone(&self.zone.tz()).format("%a %Y-%m-%d %H:%M %Z").to_string()
+        use chrono::{Datelike, Offset, TimeZone, Timelike};
+        use chrono_tz::OffsetName;
+        use std::fmt::Write as _;
+        let local = self.zone.local(t);
+        let offset = self.zone.tz().offset_from_utc_datetime(&t.naive_utc());
+        let abbreviation = offset.abbreviation().map_or_else(|| offset.fix().to_string(), str::to_string);
+        let mut out = String::with_capacity(24);
+        let _ = write!(
+            out,
+            "{} {:04}-{:02}-{:02} {:02}:{:02} {abbreviation}",
+            local.weekday(),
+            local.year(),
+            local.month(),
+            local.day(),
+            local.hour(),
+            local.minute()
+        );
+        out
     }
 
     /// Whom it applies to, for people: "environments production; teams
@@ -126,14 +146,19 @@ impl Window {
     }
 
     /// "Deploy freeze 'friday-evening' (No deploys over the weekend)".
-    pub fn title(&self) -> String {
-        let what = match self.kind {
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// The title a window is shown by, written once when it is compiled.
+    pub fn title_of(spec: &WindowSpec) -> String {
+        let what = match spec.kind {
             Kind::Deny => "Deploy freeze",
             Kind::Allow => "Deploy window",
         };
-        match self.spec.reason.as_deref() {
-            Some(r) if !r.is_empty() => format!("{what} '{}' ({r})", self.spec.id),
-            _ => format!("{what} '{}'", self.spec.id),
+        match spec.reason.as_deref() {
+            Some(r) if !r.is_empty() => format!("{what} '{}' ({r})", spec.id),
+            _ => format!("{what} '{}'", spec.id),
         }
     }
 }
