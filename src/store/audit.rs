@@ -7,17 +7,13 @@ use super::{Audit, AuditEntry, AuditFilter, AuditRecord, Params, Store, from_mil
 /// Rows to one INSERT statement, at most.
 const ROWS: usize = 64;
 
-/// Split `n` rows into statement sizes from a small fixed set (64, then the
-/// powers of two), so the connections' prepared-statement caches hold a
-/// handful of INSERTs rather than one per batch size seen.
-fn chunk_sizes(mut n: usize) -> Vec<usize> {
-    let mut sizes = Vec::new();
-    while n > 0 {
-        let size = if n >= ROWS { ROWS } else { 1 << (usize::BITS - 1 - n.leading_zeros()) };
-        sizes.push(size);
-        n -= size;
-    }
-    sizes
+/// An INSERT of `rows` rows.
+fn insert_sql(rows: usize) -> String {
+    let mut p = Params::default();
+    let values: Vec<String> = (0..rows)
+        .map(|_| format!("({}, {}, {}, {}, {}, {})", p.next(), p.next(), p.next(), p.next(), p.next(), p.next()))
+        .collect();
+    format!("INSERT INTO audit (at, kind, actor, team, environment, details) VALUES {}", values.join(", "))
 }
 
 /// One record, inside the writer's transaction.
@@ -37,20 +33,11 @@ pub(super) async fn insert_audit(conn: &mut AnyConnection, e: &AuditEntry) -> an
 impl Audit for Store {
     async fn append(&self, entries: &[AuditEntry]) -> anyhow::Result<()> {
         let mut tx = self.write().await?;
-        let mut rest = entries;
-        for size in chunk_sizes(entries.len()) {
-            let (chunk, more) = rest.split_at(size);
-            rest = more;
-            let mut p = Params::default();
-            let rows: Vec<String> = chunk
-                .iter()
-                .map(|_| {
-                    format!("({}, {}, {}, {}, {}, {})", p.next(), p.next(), p.next(), p.next(), p.next(), p.next())
-                })
-                .collect();
-            let sql =
-                format!("INSERT INTO audit (at, kind, actor, team, environment, details) VALUES {}", rows.join(", "));
-            let mut q = sqlx::query(AssertSqlSafe(sql));
+        for chunk in entries.chunks(ROWS) {
+            // Not kept prepared: one statement per batch size would fill the
+            // connections' caches (and memory); preparing costs far less
+            // than the commit's fsync.
+            let mut q = sqlx::query(AssertSqlSafe(insert_sql(chunk.len()))).persistent(chunk.len() == 1);
             for e in chunk {
                 q = q
                     .bind(millis(e.at))
@@ -127,17 +114,24 @@ mod tests {
 
     /// The database itself refuses to change or remove a record: without the
     /// triggers of the first migration both statements would succeed.
-    #[test]
-    fn batches_split_into_a_few_statement_sizes() {
-        assert_eq!(chunk_sizes(0), Vec::<usize>::new());
-        assert_eq!(chunk_sizes(1), [1]);
-        assert_eq!(chunk_sizes(7), [4, 2, 1]);
-        assert_eq!(chunk_sizes(130), [64, 64, 2]);
-        for n in 0..3000 {
-            let sizes = chunk_sizes(n);
-            assert_eq!(sizes.iter().sum::<usize>(), n);
-            assert!(sizes.iter().all(|s| *s == 64 || (s.is_power_of_two() && *s < 64)));
-        }
+    /// A batch of more rows than one statement takes stores them all.
+    #[tokio::test]
+    async fn a_large_batch_stores_exactly_its_records() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = Store::open(&format!("sqlite://{}", dir.path().join("gate.db").display())).await.expect("open");
+        let entry = |i: usize| AuditEntry {
+            kind: "decision".into(),
+            at: Utc::now(),
+            actor: Some(format!("ci-{i}")),
+            team: None,
+            environment: None,
+            details: json!({"i": i}),
+        };
+        let entries: Vec<AuditEntry> = (0..70).map(entry).collect();
+        store.append(&entries).await.expect("append");
+        let records = store.audit(&AuditFilter { limit: 1000, ..AuditFilter::default() }).await.expect("read");
+        assert_eq!(records.len(), 70);
+        assert_eq!(records[0].entry.actor.as_deref(), Some("ci-69"));
     }
 
     #[tokio::test]

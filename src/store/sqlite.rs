@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("migrations/sqlite/0001_initial.sql")),
     (2, "change feed", include_str!("migrations/sqlite/0002_change_feed.sql")),
     (3, "idempotency keys", include_str!("migrations/sqlite/0003_idempotency.sql")),
+    (4, "unrecorded expiries", include_str!("migrations/sqlite/0004_unrecorded_expiries.sql")),
 ];
 
 /// The file path of a `sqlite://PATH` (or `sqlite:PATH`) URL, without options.
