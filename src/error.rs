@@ -55,6 +55,7 @@ catalogue! {
     WindowNotFound = "window_not_found", 404, "No window has this id.";
     TeamNotFound = "team_not_found", 404, "No team has this name.";
     OverrideNotFound = "override_not_found", 404, "No override has this id.";
+    ItemNotFound = "item_not_found", 404, "No scorecard item has this id; GET /scorecard lists them.";
     MethodNotAllowed = "method_not_allowed", 405, "The route exists but not with this HTTP method.";
     WindowExists = "window_exists", 409, "POST /windows with an id that exists; PUT /windows/{id} replaces it.";
     DefinedInConfig = "defined_in_config", 409, "A config file defines this; change it there (in git), not through the API.";
@@ -73,7 +74,7 @@ catalogue! {
     InvalidType = "invalid_type", 422, "A value has the wrong type, e.g. a number where text is needed.";
     MissingField = "missing_field", 422, "A required field is absent; the message shows an example.";
     UnknownField = "unknown_field", 422, "A field deploy-gate does not know, usually a typo; the message names the closest known field.";
-    InvalidId = "invalid_id", 422, "A window id is not lowercase letters, digits and -, at most 64 characters.";
+    InvalidId = "invalid_id", 422, "A window or scorecard item id is not lowercase letters, digits and -, at most 64 characters.";
     DuplicateId = "duplicate_id", 422, "Two windows, teams or tokens share an id or name.";
     InvalidSchedule = "invalid_schedule", 422, "A window has no schedule, two schedule forms, or an end not after its start.";
     InvalidCron = "invalid_cron", 422, "A cron expression cannot be read, never fires, or fires more often than once a minute.";

@@ -64,10 +64,10 @@ enum TokenCommand {
         /// A name for the token, shown in the audit log.
         #[arg(long)]
         name: String,
-        /// admin, override or read.
-        #[arg(long, value_parser = ["admin", "override", "read"])]
+        /// admin, override, read, team (edits its teams' scorecard) or deploy.
+        #[arg(long, value_parser = ["admin", "override", "read", "team", "deploy"])]
         role: String,
-        /// Teams an override token may act for (comma-separated globs; default all).
+        /// Teams an override or team token may act for (comma-separated globs; default all).
         #[arg(long, value_delimiter = ',')]
         teams: Vec<String>,
         /// Environments an override token may act in (comma-separated globs; default all).

@@ -101,6 +101,16 @@ impl<'a> Fields<'a> {
         self.problems.push(Problem::new(self.file, &self.scope, key, code, message));
     }
 
+    /// The table this reads, e.g. `teams[payments]`.
+    pub fn scope(&self) -> &str {
+        &self.scope
+    }
+
+    /// Problems found elsewhere, in this table's list.
+    pub fn append(&mut self, problems: &mut Vec<Problem>) {
+        self.problems.append(problems);
+    }
+
     pub fn has(&self, key: &str) -> bool {
         self.table.contains_key(key)
     }
@@ -159,6 +169,28 @@ impl<'a> Fields<'a> {
             }
         }
         Some(out)
+    }
+
+    /// A list of name patterns (`prod*`, `eu-?`), each checked.
+    pub fn patterns(&mut self, key: &str) -> Option<Vec<String>> {
+        let list = self.strings(key)?;
+        for p in &list {
+            let ok = !p.is_empty()
+                && p.len() <= 64
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '*' | '?'));
+            if !ok {
+                self.problem(
+                    key,
+                    ErrorCode::InvalidPattern,
+                    format!(
+                        "`{}` is not a name pattern; use letters, digits, `.`, `_`, `-`, and `*` or `?` as wildcards",
+                        p.escape_debug()
+                    ),
+                );
+                return None;
+            }
+        }
+        Some(list)
     }
 
     pub fn boolean(&mut self, key: &str) -> Option<bool> {

@@ -4,6 +4,7 @@
 mod fields;
 mod json;
 mod lines;
+mod scorecard;
 mod settings;
 mod team;
 mod window;
@@ -17,15 +18,16 @@ use toml::{Table, Value};
 pub use fields::{Problem, did_you_mean};
 pub use json::{table_from_json, team_from_json, window_from_json};
 pub use settings::{DEFAULTS, LogFormat, Role, Settings, TokenSpec, hex, hex32, token_digest};
+pub use scorecard::{CELL_KEYS, cell_from_table};
 pub use team::team_from_table;
 pub use window::{check_id, parse_duration_text, parse_time_text, window_from_table};
 
 use crate::error::ErrorCode;
-use crate::policy::{Rules, Source, Team, Window};
+use crate::policy::{Rules, Scorecard, Source, Team, Window};
 use settings::Located;
 
 const SETTINGS_TABLES: &[&str] = &["server", "store", "auth", "policy"];
-const TOP_LEVEL: &[&str] = &["server", "store", "auth", "policy", "windows", "teams"];
+const TOP_LEVEL: &[&str] = &["server", "store", "auth", "policy", "scorecard", "windows", "teams"];
 
 /// A loaded, valid configuration.
 #[derive(Clone, Debug)]
@@ -33,6 +35,8 @@ pub struct Config {
     pub settings: Settings,
     pub windows: Vec<Arc<Window>>,
     pub teams: Vec<Arc<Team>>,
+    /// The risk items and how unassessed cells count.
+    pub scorecard: Arc<Scorecard>,
     /// The files read, in order.
     pub files: Vec<PathBuf>,
 }
@@ -40,7 +44,13 @@ pub struct Config {
 impl Config {
     /// Compile the decision rules from the config alone.
     pub fn rules(&self) -> Rules {
-        Rules::new(self.windows.clone(), self.teams.clone(), self.settings.policy.clone())
+        Rules::new(crate::policy::Inputs {
+            windows: self.windows.clone(),
+            teams: self.teams.clone(),
+            policy: self.settings.policy.clone(),
+            scorecard: self.scorecard.clone(),
+            api_cells: Default::default(),
+        })
     }
 }
 
@@ -106,8 +116,17 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
             reader.top_level(file, key, value);
         }
     }
-    let Reader { mut problems, settings_at, windows, teams, .. } = reader;
+    let Reader { mut problems, settings_at, windows, teams, scorecard_at, .. } = reader;
     let settings = settings_from(&settings_at, env, &mut problems);
+    let scorecard = match scorecard_at {
+        Some((file, table)) => {
+            let (scorecard, mut p) = scorecard::scorecard_from_table(table, file);
+            problems.append(&mut p);
+            scorecard
+        }
+        None => Scorecard::default(),
+    };
+    problems.append(&mut scorecard::unknown_items(&teams, &scorecard));
     for (file, text) in sources {
         let mut here = problems
             .iter_mut()
@@ -122,7 +141,9 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
         }
     }
     match settings {
-        Some(settings) if problems.is_empty() => Ok(Config { settings, windows, teams, files: Vec::new() }),
+        Some(settings) if problems.is_empty() => {
+            Ok(Config { settings, windows, teams, scorecard: Arc::new(scorecard), files: Vec::new() })
+        }
         _ => Err(problems),
     }
 }
@@ -132,6 +153,8 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
 struct Reader<'a> {
     problems: Vec<Problem>,
     settings_at: HashMap<&'a str, (&'a str, &'a Table)>,
+    /// `[scorecard]`, which may stand in one file only.
+    scorecard_at: Option<(&'a str, &'a Table)>,
     windows: Vec<Arc<Window>>,
     window_files: HashMap<String, String>,
     teams: Vec<Arc<Team>>,
@@ -166,6 +189,7 @@ impl<'a> Reader<'a> {
     fn top_level(&mut self, file: &'a str, key: &'a str, value: &'a Value) {
         match key {
             k if SETTINGS_TABLES.contains(&k) => self.settings_table(file, k, value),
+            "scorecard" => self.scorecard_table(file, value),
             "windows" | "teams" => {
                 let Value::Array(items) = value else {
                     self.problem(file, key, "", ErrorCode::InvalidType, format!("must be [[{key}]] tables"));
@@ -207,6 +231,20 @@ impl<'a> Reader<'a> {
             return;
         }
         self.settings_at.insert(name, (file, t));
+    }
+
+    /// `[scorecard]` and its `[[scorecard.items]]`, in one file only.
+    fn scorecard_table(&mut self, file: &'a str, value: &'a Value) {
+        let Value::Table(t) = value else {
+            self.problem(file, "scorecard", "", ErrorCode::InvalidType, "must be a table: [scorecard]");
+            return;
+        };
+        if let Some((first, _)) = self.scorecard_at {
+            let message = format!("[scorecard] is also in {first}; keep the scorecard's items in one file");
+            self.problem(file, "scorecard", "", ErrorCode::MisplacedSettings, message);
+            return;
+        }
+        self.scorecard_at = Some((file, t));
     }
 
     fn window(&mut self, file: &str, table: &Table, index: usize) {

@@ -43,6 +43,10 @@ pub enum Role {
     Admin,
     Override,
     Read,
+    /// Edits its teams' scorecard cells (and later their health checks).
+    Team,
+    /// Reports deployments.
+    Deploy,
 }
 
 impl Role {
@@ -51,6 +55,8 @@ impl Role {
             Role::Admin => "admin",
             Role::Override => "override",
             Role::Read => "read",
+            Role::Team => "team",
+            Role::Deploy => "deploy",
         }
     }
 
@@ -59,6 +65,8 @@ impl Role {
             "admin" => Some(Role::Admin),
             "override" => Some(Role::Override),
             "read" => Some(Role::Read),
+            "team" => Some(Role::Team),
+            "deploy" => Some(Role::Deploy),
             _ => None,
         }
     }
@@ -205,7 +213,7 @@ fn token(table: &Table, file: Option<&str>, index: usize) -> Result<TokenSpec, V
     let role = f.required_string("role", "\"override\"").and_then(|r| match Role::parse(r) {
         Some(role) => Some(role),
         None => {
-            f.problem("role", ErrorCode::InvalidValue, format!("`{r}` is not a role; use admin, override or read"));
+            f.problem("role", ErrorCode::InvalidValue, format!("`{r}` is not a role; use admin, override, read, team or deploy"));
             None
         }
     });

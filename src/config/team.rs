@@ -5,9 +5,12 @@ use toml::Table;
 
 use super::fields::{Fields, Problem};
 use crate::error::ErrorCode;
-use crate::policy::{Name, Source, Status, Team, TeamSpec};
+use std::sync::Arc;
 
-const TEAM_KEYS: &[&str] = &["name", "status", "plan", "plan_due", "timezone"];
+use super::scorecard::{cells_of_team, require_plan};
+use crate::policy::{Cell, Name, Source, Status, Team, TeamSpec};
+
+const TEAM_KEYS: &[&str] = &["name", "status", "plan", "plan_due", "timezone", "scorecard"];
 
 pub fn team_from_table(table: &Table, file: Option<&str>, index: usize, source: Source) -> Result<Team, Vec<Problem>> {
     let scope = match table.get("name").and_then(|v| v.as_str()) {
@@ -22,52 +25,64 @@ pub fn team_from_table(table: &Table, file: Option<&str>, index: usize, source: 
             None
         }
     });
-    let status = f.required_string("status", "\"green\"").and_then(|s| match Status::parse(s) {
-        Some(status) => Some(status),
-        None => {
-            f.problem("status", ErrorCode::InvalidValue, format!("`{s}` is not a status; use green, yellow or red"));
+    // Optional: a team may leave its colour to the scorecard.
+    let status = match f.string("status") {
+        None => Some(None),
+        Some(s) => match Status::parse(s) {
+            Some(status) => Some(Some(status)),
+            None => {
+                f.problem("status", ErrorCode::InvalidValue, format!("`{s}` is not a status; use green, yellow or red"));
+                None
+            }
+        },
+    };
+    let plan = f.string("plan").map(str::to_string).filter(|p| !p.trim().is_empty());
+    let plan_due = date(&mut f, "plan_due");
+    let zone = f.zone();
+    if status == Some(Some(Status::Yellow)) {
+        require_plan(&mut f, plan.is_some(), "a yellow team");
+    }
+    let cells = match (table.get("scorecard"), source) {
+        (None, _) => Some(Vec::new()),
+        (Some(_), Source::Api) => {
+            f.problem(
+                "scorecard",
+                ErrorCode::UnknownField,
+                "scorecard cells are set one at a time, with PUT /teams/{name}/scorecard/{item}",
+            );
             None
         }
-    });
-    let plan = f.string("plan").map(str::to_string);
-    let plan_due = plan_due(&mut f);
-    let zone = f.zone();
-    if status == Some(Status::Yellow) {
-        if plan.as_deref().is_none_or(|p| p.trim().is_empty()) {
-            f.problem(
-                "plan",
-                ErrorCode::MissingField,
-                "is required for a yellow team: a link to the plan, e.g. plan = \"https://tracker.example/PAY-12\"",
-            );
-        }
-        if !f.has("plan_due") {
-            f.problem(
-                "plan_due",
-                ErrorCode::MissingField,
-                "is required for a yellow team: the plan's due date, e.g. plan_due = \"2026-12-31\"",
-            );
-        }
-    }
+        (Some(value), Source::Config) => match cells_of_team(value, file, &f.scope().to_string()) {
+            Ok(cells) => Some(cells),
+            Err(mut p) => {
+                f.append(&mut p);
+                None
+            }
+        },
+    };
     let problems = f.finish();
-    match (name, status, zone, plan_due) {
-        (Some(name), Some(status), Some(zone), Some(plan_due)) if problems.is_empty() => {
+    match (name, status, zone, plan_due, cells) {
+        (Some(name), Some(status), Some(zone), Some(plan_due), Some(cells)) if problems.is_empty() => {
             let spec = TeamSpec { name: name.to_string(), status, plan, plan_due, timezone: zone.name().to_string() };
-            Ok(Team::new(name, spec, zone, source, file.map(str::to_string)))
+            let mut team = Team::new(name, spec, zone, source, file.map(str::to_string));
+            team.cells =
+                cells.into_iter().map(|(item, spec)| (item, Arc::new(Cell { spec, source: Source::Config }))).collect();
+            Ok(team)
         }
         _ => Err(problems),
     }
 }
 
-/// `Some(None)` when absent, `None` when invalid.
-fn plan_due(f: &mut Fields) -> Option<Option<NaiveDate>> {
-    if !f.has("plan_due") {
+/// A date such as `2026-12-31`: `Some(None)` when absent, `None` when invalid.
+pub fn date(f: &mut Fields, key: &str) -> Option<Option<NaiveDate>> {
+    if !f.has(key) {
         return Some(None);
     }
-    let text = f.time_text("plan_due")?;
+    let text = f.time_text(key)?;
     match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
-        Ok(d) => Some(Some(d)),
-        Err(_) => {
-            f.problem("plan_due", ErrorCode::InvalidTime, format!("`{text}` is not a date; write e.g. 2026-12-31"));
+        Ok(d) if (1970..=9999).contains(&chrono::Datelike::year(&d)) => Some(Some(d)),
+        _ => {
+            f.problem(key, ErrorCode::InvalidTime, format!("`{text}` is not a date; write e.g. 2026-12-31"));
             None
         }
     }

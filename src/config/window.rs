@@ -39,7 +39,7 @@ pub fn window_from_table(
         _ => format!("windows[{index}]"),
     };
     let mut f = Fields::new(table, file, scope, WINDOW_KEYS);
-    let id = f.required_string("id", "\"friday-evening\"").filter(|id| match check_id(id) {
+    let id = f.required_string("id", "\"friday-evening\"").filter(|id| match check_id("a window id", id) {
         Ok(()) => true,
         Err(message) => {
             f.problem("id", ErrorCode::InvalidId, message);
@@ -156,7 +156,7 @@ impl Written {
 }
 
 /// `[a-z0-9][a-z0-9-]*`, at most 64 characters.
-pub fn check_id(id: &str) -> Result<(), String> {
+pub fn check_id(what: &str, id: &str) -> Result<(), String> {
     let ok = id.len() <= 64
         && id.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
@@ -164,7 +164,7 @@ pub fn check_id(id: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "`{}` is not a window id; use lowercase letters, digits and `-`, starting with a letter or digit, at most 64 characters",
+            "`{}` is not {what}; use lowercase letters, digits and `-`, starting with a letter or digit, at most 64 characters",
             id.escape_debug()
         ))
     }
@@ -333,7 +333,7 @@ fn selector(f: &mut Fields, key: &str) -> Option<Selector> {
     if !f.has(key) {
         return Some(Selector::any());
     }
-    let list = f.strings(key)?;
+    let list = f.patterns(key)?;
     if list.is_empty() {
         f.problem(
             key,
@@ -341,22 +341,6 @@ fn selector(f: &mut Fields, key: &str) -> Option<Selector> {
             "is an empty list, which matches nothing; remove the key to match everything",
         );
         return None;
-    }
-    for p in &list {
-        let ok = !p.is_empty()
-            && p.len() <= 64
-            && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '*' | '?'));
-        if !ok {
-            f.problem(
-                key,
-                ErrorCode::InvalidPattern,
-                format!(
-                    "`{}` is not a name pattern; use letters, digits, `.`, `_`, `-`, and `*` or `?` as wildcards",
-                    p.escape_debug()
-                ),
-            );
-            return None;
-        }
     }
     Some(Selector::of(&list))
 }

@@ -10,7 +10,7 @@ use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
 
 use crate::config::{self, Config, Problem, Settings};
-use crate::policy::{Rules, Team, Window};
+use crate::policy::{ApiCells, Cell, Inputs, Rules, Team, Window};
 
 /// One consistent generation of rules.
 pub struct Live {
@@ -36,6 +36,7 @@ struct Sources {
     config: Config,
     api_windows: HashMap<String, Arc<Window>>,
     api_teams: HashMap<String, Arc<Team>>,
+    api_cells: ApiCells,
 }
 
 pub struct Catalog {
@@ -65,6 +66,7 @@ impl Catalog {
         config: Config,
         api_windows: Vec<Window>,
         api_teams: Vec<Team>,
+        api_cells: ApiCells,
         config_path: PathBuf,
         env: Vec<(String, String)>,
         now: DateTime<Utc>,
@@ -73,6 +75,7 @@ impl Catalog {
             config,
             api_windows: api_windows.into_iter().map(|w| (w.id().to_string(), Arc::new(w))).collect(),
             api_teams: api_teams.into_iter().map(|t| (t.name.to_string(), Arc::new(t))).collect(),
+            api_cells,
         };
         let live = build(&sources, now);
         Catalog {
@@ -104,6 +107,22 @@ impl Catalog {
         lock(&self.sources).config.teams.iter().any(|t| t.name.as_str() == name)
     }
 
+    /// Whether a config file sets this team's cell for this item.
+    pub fn config_defines_cell(&self, team: &str, item: &str) -> bool {
+        lock(&self.sources).config.teams.iter().any(|t| t.name.as_str() == team && t.cells.contains_key(item))
+    }
+
+    /// Replace (or with `None` remove) a scorecard cell set through the API, and rebuild.
+    pub fn set_api_cell(&self, team: &str, item: &str, cell: Option<Cell>, now: DateTime<Utc>) {
+        let mut sources = lock(&self.sources);
+        let key = (team.to_string(), item.to_string());
+        match cell {
+            Some(c) => sources.api_cells.insert(key, Arc::new(c)),
+            None => sources.api_cells.remove(&key),
+        };
+        self.live.store(Arc::new(build(&sources, now)));
+    }
+
     /// Replace (or with `None` remove) an API window and rebuild.
     pub fn set_api_window(&self, id: &str, window: Option<Window>, now: DateTime<Utc>) {
         let mut sources = lock(&self.sources);
@@ -125,8 +144,9 @@ impl Catalog {
     }
 
     /// Replace every API definition at once and rebuild.
-    pub fn set_api_definitions(&self, windows: Vec<Window>, teams: Vec<Team>, now: DateTime<Utc>) {
+    pub fn set_api_definitions(&self, windows: Vec<Window>, teams: Vec<Team>, cells: ApiCells, now: DateTime<Utc>) {
         let mut sources = lock(&self.sources);
+        sources.api_cells = cells;
         sources.api_windows = windows.into_iter().map(|w| (w.id().to_string(), Arc::new(w))).collect();
         sources.api_teams = teams.into_iter().map(|t| (t.name.to_string(), Arc::new(t))).collect();
         self.live.store(Arc::new(build(&sources, now)));
@@ -188,12 +208,20 @@ fn build(sources: &Sources, now: DateTime<Utc>) -> Live {
             teams.push(t.clone());
         }
     }
+    let rules = Rules::new(Inputs {
+        windows,
+        teams,
+        policy: config.settings.policy.clone(),
+        scorecard: config.scorecard.clone(),
+        api_cells: sources.api_cells.clone(),
+    });
+    shadowed.extend(rules.board().shadowed.iter().map(|c| format!("scorecard cell {c}")));
     shadowed.sort();
     if !shadowed.is_empty() {
         tracing::warn!(?shadowed, "config files now define what the API had added; the config wins");
     }
     Live {
-        rules: Rules::new(windows, teams, config.settings.policy.clone()),
+        rules,
         settings: config.settings.clone(),
         loaded_at: now,
         shadowed,

@@ -9,6 +9,7 @@ mod decisions;
 mod definitions;
 mod idempotency;
 mod overrides;
+mod scorecard;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -24,10 +25,14 @@ pub use decisions::{DecisionRecord, Question};
 pub use definitions::{team_not_found, window_not_found};
 pub use idempotency::Made;
 pub use overrides::{DEFAULT_TTL, MAX_ACTIVE_OVERRIDES, override_not_found};
+pub use scorecard::{
+    CellChange, CellView, Counts, DUE_SOON, DayCounts, HISTORY_DAYS_MAX, History, HistoryQuery, ScorecardView, TeamRow,
+    item_not_found, scorecard,
+};
 
 use crate::config::{Config, Role, TokenSpec, team_from_json, window_from_json};
 use crate::error::Error;
-use crate::policy::{Override, Selector, Team, Window};
+use crate::policy::{ApiCells, Cell, CellSpec, Override, Selector, Source, Team, Window};
 use crate::store::{
     Audit, AuditFilter, AuditRecord, AuditWriter, ChangeFeed, Changes, DefinitionKind, Definitions, Overrides, Store,
 };
@@ -111,9 +116,9 @@ impl Gate {
         let revision = match store.changes_since(0).await? {
             Changes::Since { latest, .. } | Changes::Everything { latest } => latest,
         };
-        let (windows, teams) = load_definitions(&store).await?;
+        let (windows, teams, cells) = load_definitions(&store).await?;
         let overrides = store.active_overrides(now).await?;
-        let catalog = Catalog::new(config, windows, teams, config_path, env, now);
+        let catalog = Catalog::new(config, windows, teams, cells, config_path, env, now);
         let audit = AuditWriter::start(store.clone());
         Ok(Gate {
             catalog,
@@ -154,8 +159,8 @@ impl Gate {
             }
             Changes::Since { latest, .. } => *revision = latest,
             Changes::Everything { latest } => {
-                let (windows, teams) = load_definitions(&self.store).await?;
-                self.catalog.set_api_definitions(windows, teams, now);
+                let (windows, teams, cells) = load_definitions(&self.store).await?;
+                self.catalog.set_api_definitions(windows, teams, cells, now);
                 let fresh = self.store.active_overrides(now).await?;
                 self.overrides.store(Arc::new(ActiveOverrides::new(fresh)));
                 *revision = latest;
@@ -176,6 +181,13 @@ impl Gate {
                 let stored = self.store.definition(DefinitionKind::Team, key).await?;
                 let team = stored.and_then(|s| valid_team(&s.key, &s.spec));
                 self.catalog.set_api_team(key, team, now);
+            }
+            "cell" => {
+                let stored = self.store.definition(DefinitionKind::Cell, key).await?;
+                let cell = stored.and_then(|s| valid_cell(&s.key, &s.spec));
+                if let Some((team, item)) = key.split_once('/') {
+                    self.catalog.set_api_cell(team, item, cell, now);
+                }
             }
             overrides::CHANGE_KIND => {
                 let fresh = self.store.override_by_id(key).await?;
@@ -245,11 +257,27 @@ fn valid_team(key: &str, spec: &serde_json::Value) -> Option<Team> {
         .ok()
 }
 
-async fn load_definitions(store: &Store) -> anyhow::Result<(Vec<Window>, Vec<Team>)> {
+fn valid_cell(key: &str, spec: &serde_json::Value) -> Option<Cell> {
+    serde_json::from_value::<CellSpec>(spec.clone())
+        .map(|spec| Cell { spec, source: Source::Api })
+        .map_err(|e| tracing::error!(cell = %key, error = %e, "a stored scorecard cell cannot be read; it is ignored"))
+        .ok()
+}
+
+async fn load_definitions(store: &Store) -> anyhow::Result<(Vec<Window>, Vec<Team>, ApiCells)> {
     let windows = store.definitions(DefinitionKind::Window).await?;
     let teams = store.definitions(DefinitionKind::Team).await?;
+    let cells = store.definitions(DefinitionKind::Cell).await?;
     Ok((
         windows.iter().filter_map(|s| valid_window(&s.key, &s.spec)).collect(),
         teams.iter().filter_map(|s| valid_team(&s.key, &s.spec)).collect(),
+        cells
+            .iter()
+            .filter_map(|s| {
+                let (team, item) = s.key.split_once('/')?;
+                let cell = valid_cell(&s.key, &s.spec)?;
+                Some(((team.to_string(), item.to_string()), Arc::new(cell)))
+            })
+            .collect(),
     ))
 }

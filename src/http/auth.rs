@@ -176,6 +176,10 @@ role_extractor!(
     Overrider, [Role::Admin, Role::Override], "this override route"
 );
 role_extractor!(
+    /// May edit scorecard cells: an admin anywhere, a team token for its teams.
+    TeamEditor, [Role::Admin, Role::Team], "editing a team's scorecard"
+);
+role_extractor!(
     /// May read the audit log.
     Auditor, [Role::Admin, Role::Read], "the audit log"
 );

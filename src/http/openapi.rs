@@ -8,7 +8,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use super::routes::{audit, calendar, dashboard, decisions, health, overrides, teams, windows};
+use super::routes::{
+    audit, calendar, dashboard, decisions, health, overrides, scorecard, scorecard_page, teams, windows,
+};
 use super::routes_table::ROUTES;
 use crate::error::ErrorCode;
 use crate::wire::ErrorBody;
@@ -80,6 +82,7 @@ impl Modify for ErrorResponses {
         windows::list, windows::one, windows::create, windows::replace, windows::delete,
         calendar::get, calendar::ics,
         teams::list, teams::one, teams::put,
+        scorecard::get, scorecard::put, scorecard::history, scorecard_page::page,
         overrides::create, overrides::list, overrides::revoke,
         audit::list,
         health::healthz, health::readyz, health::metrics,
@@ -90,7 +93,7 @@ impl Modify for ErrorResponses {
     tags(
         (name = "decisions", description = "The question CI asks before every deploy"),
         (name = "windows", description = "Freezes and deploy windows"),
-        (name = "teams", description = "The risk scorecard"),
+        (name = "teams", description = "Teams and their risk scorecard"),
         (name = "overrides", description = "Emergency exceptions"),
         (name = "audit", description = "Every decision, override and change"),
         (name = "operations", description = "Health, metrics, the dashboard, this document"),

@@ -42,6 +42,11 @@ routes! {
     "GET" "/teams/{name}" => [TeamNotFound];
     "PUT" "/teams/{name}" => [InvalidJson, PayloadTooLarge, Unauthorized, Forbidden, TooManyRequests, DefinedInConfig, StoreUnavailable,
         InvalidValue, InvalidType, MissingField, UnknownField, InvalidTime, UnknownTimezone];
+    "PUT" "/teams/{name}/scorecard/{item}" => [InvalidJson, PayloadTooLarge, InvalidParameter, Unauthorized, Forbidden, TooManyRequests, TeamNotFound, ItemNotFound, DefinedInConfig, StoreUnavailable,
+        InvalidValue, InvalidType, MissingField, UnknownField, InvalidTime];
+    "GET" "/scorecard" => [];
+    "GET" "/scorecard/history" => [InvalidParameter, UnknownParameter, InvalidQuery, TeamNotFound, ItemNotFound, StoreUnavailable];
+    "GET" "/scorecard.html" => [InvalidParameter, UnknownParameter, InvalidQuery, StoreUnavailable];
     "POST" "/overrides" => [InvalidJson, UnknownParameter, PayloadTooLarge, InvalidHeader, Unauthorized, Forbidden, TooManyRequests, TooManyOverrides,
         IdempotencyKeyReused, StoreUnavailable, InvalidValue, MissingField, InvalidDuration];
     "GET" "/overrides" => [InvalidParameter, UnknownParameter, InvalidQuery, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];

@@ -19,7 +19,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use super::error::{json_error, path_error, query_error};
 use super::metrics::Metrics;
 use super::openapi::ApiDoc;
-use super::routes::{audit, calendar, dashboard, decisions, health, overrides, teams, windows};
+use super::routes::{audit, calendar, dashboard, decisions, health, overrides, scorecard, scorecard_page, teams, windows};
 use super::routes_table::declares;
 use crate::config::{Config, config_files};
 use crate::error::{Error, ErrorCode};
@@ -277,6 +277,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/metrics").route(web::get().to(health::metrics)))
         .service(resource("/teams").route(web::get().to(teams::list)))
         .service(resource("/teams/{name}").route(web::get().to(teams::one)).route(web::put().to(teams::put)))
+        .service(resource("/teams/{name}/scorecard/{item}").route(web::put().to(scorecard::put)))
+        .service(resource("/scorecard").route(web::get().to(scorecard::get)))
+        .service(resource("/scorecard/history").route(web::get().to(scorecard::history)))
+        .service(resource("/scorecard.html").route(web::get().to(scorecard_page::page)))
         .service(resource("/overrides").route(web::get().to(overrides::list)).route(web::post().to(overrides::create)))
         .service(resource("/overrides/{id}").route(web::delete().to(overrides::revoke)))
         .service(resource("/audit").route(web::get().to(audit::list)))

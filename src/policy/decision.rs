@@ -6,6 +6,7 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::scorecard::Blame;
 use super::team::{Action, Status};
 use super::window::{Kind, Window};
 use super::{Override, Rules, Target};
@@ -62,6 +63,9 @@ pub struct Reason {
     /// For `window_starts_soon`: when the freeze opens or the deploy window closes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub starts_at: Option<DateTime<Utc>>,
+    /// For the team's risk: the scorecard items to blame, worst first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<Blame>,
     /// False for reasons of windows with `overridable = false`.
     #[serde(skip)]
     pub overridable: bool,
@@ -78,13 +82,23 @@ impl Reason {
             window_id: Some(w.id().to_string()),
             until: None,
             starts_at: None,
+            items: Vec::new(),
             overridable: w.overridable(),
             timed: true,
         }
     }
 
     fn of_team(code: Code, message: String) -> Reason {
-        Reason { code, message, window_id: None, until: None, starts_at: None, overridable: true, timed: false }
+        Reason {
+            code,
+            message,
+            window_id: None,
+            until: None,
+            starts_at: None,
+            items: Vec::new(),
+            overridable: true,
+            timed: false,
+        }
     }
 }
 
@@ -310,6 +324,7 @@ pub fn decide(
             window_id: None,
             until: None,
             starts_at: None,
+            items: Vec::new(),
             overridable: windows.allow.iter().all(|w| w.window.overridable()),
             timed: true,
         });
@@ -397,17 +412,22 @@ fn starts_soon(ask: &Ask, windows: &mut Windows, d: Duration, cover: Option<(Dat
 /// Rules 3 and 4: the team's risk under the environment's policy, as a
 /// reason (deny) or a warning (warn).
 fn risk_reason(rules: &Rules, target: &Target, t: DateTime<Utc>, warnings: &mut Vec<Reason>) -> Option<Reason> {
-    let (action, code, message) = risk(rules, target, t)?;
+    let Risk { action, code, message, items } = risk(rules, target, t)?;
     let env = &target.environment;
     let what = match code {
         Code::TeamYellow => "yellow teams",
         Code::UnknownTeam => "unknown teams",
         _ => "red teams",
     };
+    let reason = |text: String| {
+        let mut r = Reason::of_team(code, text);
+        r.items = items.clone();
+        r
+    };
     match action {
-        Action::Deny => Some(Reason::of_team(code, format!("{message}; {env} denies {what}"))),
+        Action::Deny => Some(reason(format!("{message}; {env} denies {what}"))),
         Action::Warn => {
-            warnings.push(Reason::of_team(code, format!("{message}; {env} only warns for {what}")));
+            warnings.push(reason(format!("{message}; {env} only warns for {what}")));
             None
         }
         Action::Allow => None,
@@ -492,32 +512,66 @@ fn explain_outside(ask: &Ask, windows: &mut Windows, r: &mut Reason, next: Optio
     };
 }
 
-/// The team's risk under the environment's policy: what to do, the code and
-/// the message; `None` for a green team.
-fn risk(rules: &Rules, target: &Target, t: DateTime<Utc>) -> Option<(Action, Code, String)> {
+/// The team's risk under the environment's policy.
+struct Risk {
+    action: Action,
+    code: Code,
+    message: String,
+    items: Vec<Blame>,
+}
+
+/// The team's risk under the environment's policy: what to do, the code,
+/// the message and the items to blame; `None` for a green team.
+fn risk(rules: &Rules, target: &Target, t: DateTime<Utc>) -> Option<Risk> {
     let policy = rules.policy(target.environment.as_str());
     let Some(team) = rules.team(target.team.as_str()) else {
         let message = format!("Team '{}' is not known to deploy-gate", target.team);
-        return Some((policy.unknown_team, Code::UnknownTeam, message));
+        return Some(Risk { action: policy.unknown_team, code: Code::UnknownTeam, message, items: Vec::new() });
     };
+    let (worst, items) = rules.team_status(team, target.environment.as_str(), t);
+    let manual = manual_risk(team, t);
+    let code = if worst == Status::Green {
+        return None;
+    } else if worst == Status::Yellow {
+        Code::TeamYellow
+    } else if manual.as_ref().is_some_and(|(c, _)| *c == Code::TeamRed)
+        || items.iter().any(|b| b.is_red() && !b.overdue)
+    {
+        Code::TeamRed
+    } else {
+        Code::PlanOverdue
+    };
+    let action = if worst == Status::Yellow { policy.yellow } else { policy.red };
+    let message = match (manual, items.is_empty()) {
+        (Some((_, text)), true) => text,
+        (manual, _) => {
+            let blamed: Vec<String> = items.iter().map(Blame::text).collect();
+            let mut text =
+                format!("Team '{}' is {} in {}: {}", team.name, worst.as_str(), target.environment, blamed.join("; "));
+            if let Some((_, m)) = manual {
+                text.push_str(&format!("; and {}", m.replacen("Team ", "team ", 1)));
+            }
+            text
+        }
+    };
+    Some(Risk { action, code, message, items })
+}
+
+/// The manual colour's code and message; `None` when green or not set.
+fn manual_risk(team: &super::Team, t: DateTime<Utc>) -> Option<(Code, String)> {
     let plan = team.spec.plan.as_deref().unwrap_or("no plan link");
     let due = team.spec.plan_due.map(|d| d.to_string()).unwrap_or_default();
     match team.effective_status(t) {
         Status::Green => None,
-        Status::Yellow => {
-            Some((policy.yellow, Code::TeamYellow, format!("Team '{}' is yellow (plan {plan}, due {due})", team.name)))
-        }
+        Status::Yellow => Some((Code::TeamYellow, format!("Team '{}' is yellow (plan {plan}, due {due})", team.name))),
         Status::Red if team.overdue(t) => Some((
-            policy.red,
             Code::PlanOverdue,
             format!(
                 "Team '{}' is yellow but its plan ({plan}) was due {due} and is overdue, so it counts as red",
                 team.name
             ),
         )),
-        Status::Red => {
-            Some((policy.red, Code::TeamRed, format!("Team '{}' is red (non-compliant, no plan)", team.name)))
-        }
+        Status::Red => Some((Code::TeamRed, format!("Team '{}' is red (non-compliant, no plan)", team.name))),
     }
 }
 

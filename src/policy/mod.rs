@@ -4,6 +4,7 @@
 
 mod decision;
 mod override_;
+mod scorecard;
 mod selector;
 mod target;
 mod team;
@@ -12,8 +13,13 @@ mod window;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 pub use decision::{Code, Decision, OverrideRef, Reason, Verdict, decide};
 pub use override_::Override;
+pub use scorecard::{
+    ApiCells, Blame, Board, Cell, CellSpec, CellStatus, Item, Placed, Scorecard, Unassessed, due_instant, plan_label,
+};
 pub use selector::{Pattern, Selector};
 pub use target::{Name, Target};
 pub use team::{Action, EnvironmentPolicy, Policy, Status, Team, TeamSpec};
@@ -35,11 +41,24 @@ pub struct Rules {
     named_environments: HashSet<String>,
     /// Environment patterns windows name (`prod*`), once each.
     environment_patterns: Vec<Pattern>,
+    /// The scorecard, compiled.
+    board: Board,
+}
+
+/// What the rules are compiled from.
+#[derive(Debug, Default)]
+pub struct Inputs {
+    pub windows: Vec<Arc<Window>>,
+    pub teams: Vec<Arc<Team>>,
+    pub policy: Policy,
+    pub scorecard: Arc<Scorecard>,
+    pub api_cells: ApiCells,
 }
 
 impl Rules {
     /// Windows and teams must already be unique by id and name.
-    pub fn new(windows: Vec<Arc<Window>>, teams: Vec<Arc<Team>>, policy: Policy) -> Rules {
+    pub fn new(inputs: Inputs) -> Rules {
+        let Inputs { windows, teams, policy, scorecard, api_cells } = inputs;
         let mut rules = Rules { policy, ..Rules::default() };
         rules.named_environments = rules.policy.environments.keys().cloned().collect();
         for w in &windows {
@@ -65,6 +84,18 @@ impl Rules {
             }
         }
         rules.windows = windows;
+        for item in &scorecard.items {
+            for p in item.gates.as_deref().unwrap_or_default() {
+                match p.literal() {
+                    Some(name) => {
+                        rules.named_environments.insert(name.to_string());
+                    }
+                    None if !rules.environment_patterns.contains(p) => rules.environment_patterns.push(p.clone()),
+                    None => {}
+                }
+            }
+        }
+        rules.board = Board::new(scorecard, &teams, &api_cells, rules.named_environments.iter().map(String::as_str));
         let mut names: Vec<String> = teams.iter().map(|t| t.name.to_string()).collect();
         names.sort();
         rules.team_order = names;
@@ -98,6 +129,27 @@ impl Rules {
         self.team_order.iter().filter_map(|n| self.teams.get(n))
     }
 
+    /// The scorecard, compiled.
+    pub fn board(&self) -> &Board {
+        &self.board
+    }
+
+    /// A team's effective status in an environment at `t`: the worst of its
+    /// manual colour and of the items that gate there, with what to blame.
+    pub fn team_status(&self, team: &Team, environment: &str, t: DateTime<Utc>) -> (Status, Vec<Blame>) {
+        let blame = self.board.blame(team.name.as_str(), environment, t);
+        let manual = team.effective_status(t);
+        (Board::worst(&blame).map_or(manual, |w| w.max(manual)), blame)
+    }
+
+    /// The worst a team counts as in any environment: its manual colour and
+    /// every item that gates somewhere, with what to blame.
+    pub fn team_status_anywhere(&self, team: &Team, t: DateTime<Utc>) -> (Status, Vec<Blame>) {
+        let blame = self.board.blame_anywhere(team.name.as_str(), t);
+        let manual = team.effective_status(t);
+        (Board::worst(&blame).map_or(manual, |w| w.max(manual)), blame)
+    }
+
     pub fn team_count(&self) -> usize {
         self.teams.len()
     }
@@ -113,6 +165,13 @@ impl Rules {
     /// What a deploy to an environment nothing names gets.
     pub fn unknown_environment(&self) -> Action {
         self.policy.unknown_environment
+    }
+
+    /// The environments the policy, a window or an item names literally, sorted.
+    pub fn environment_names(&self) -> impl Iterator<Item = &str> {
+        let mut names: Vec<&str> = self.named_environments.iter().map(String::as_str).collect();
+        names.sort_unstable();
+        names.into_iter()
     }
 
     /// Whether the policy or some window names this environment (literally

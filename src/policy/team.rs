@@ -3,11 +3,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::scorecard::{Cell, due_instant};
 use super::target::Name;
 use super::window::Source;
 use crate::schedule::Zone;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     /// Good enough for now.
@@ -41,10 +45,12 @@ impl Status {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TeamSpec {
     pub name: String,
-    pub status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The manual colour; optional when the scorecard says it all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_due: Option<NaiveDate>,
     pub timezone: String,
 }
@@ -53,33 +59,34 @@ pub struct TeamSpec {
 pub struct Team {
     pub name: Name,
     pub spec: TeamSpec,
+    pub zone: Zone,
     /// The instant the plan falls due: the end of `plan_due` in the team's zone.
     pub due_at: Option<DateTime<Utc>>,
+    /// Scorecard cells a config file sets, by item id.
+    pub cells: BTreeMap<String, Arc<Cell>>,
     pub source: Source,
     pub file: Option<String>,
 }
 
 impl Team {
     pub fn new(name: Name, spec: TeamSpec, zone: Zone, source: Source, file: Option<String>) -> Team {
-        let due_at = spec
-            .plan_due
-            .and_then(|d| d.succ_opt())
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .map(|midnight| zone.resolve(midnight));
-        Team { name, spec, due_at, source, file }
+        let due_at = spec.plan_due.and_then(|d| due_instant(d, &zone));
+        Team { name, spec, zone, due_at, cells: BTreeMap::new(), source, file }
     }
 
-    pub fn status(&self) -> Status {
+    /// The manual colour, if one is set.
+    pub fn status(&self) -> Option<Status> {
         self.spec.status
     }
 
     /// A yellow team whose plan is past due counts as red.
     pub fn overdue(&self, t: DateTime<Utc>) -> bool {
-        self.spec.status == Status::Yellow && self.due_at.is_some_and(|due| t >= due)
+        self.spec.status == Some(Status::Yellow) && self.due_at.is_some_and(|due| t >= due)
     }
 
+    /// The manual colour at `t` (green when none is set).
     pub fn effective_status(&self, t: DateTime<Utc>) -> Status {
-        if self.overdue(t) { Status::Red } else { self.spec.status }
+        if self.overdue(t) { Status::Red } else { self.spec.status.unwrap_or(Status::Green) }
     }
 }
 

@@ -20,6 +20,7 @@ impl DefinitionKind {
         match self {
             DefinitionKind::Window => ("windows", "id"),
             DefinitionKind::Team => ("teams", "name"),
+            DefinitionKind::Cell => ("scorecard_cells", "key"),
         }
     }
 }
@@ -46,15 +47,31 @@ pub(super) async fn record_change(
     Ok(rev)
 }
 
-fn change_entry(kind: DefinitionKind, what: &str, key: &str, by: &str, at: DateTime<Utc>) -> AuditEntry {
-    AuditEntry {
-        kind: format!("{}.{what}", kind.name()),
-        at,
-        actor: Some(by.to_string()),
-        team: (kind == DefinitionKind::Team).then(|| key.to_string()),
-        environment: None,
-        details: Value::Null,
-    }
+/// The audit record of a change: `window.created`, `team.updated`, ...; a
+/// scorecard cell's is `scorecard.changed` with the old and new cell.
+fn change_entry(
+    kind: DefinitionKind,
+    what: &str,
+    key: &str,
+    by: &str,
+    at: DateTime<Utc>,
+    before: Option<&Value>,
+    after: Option<&Value>,
+) -> AuditEntry {
+    let (kind_name, team, details) = match kind {
+        DefinitionKind::Cell => {
+            let (team, item) = key.split_once('/').unwrap_or((key, ""));
+            let details = json!({ "team": team, "item": item, "old": before, "new": after });
+            ("scorecard.changed".to_string(), Some(team.to_string()), details)
+        }
+        DefinitionKind::Team => {
+            (format!("team.{what}"), Some(key.to_string()), json!({ "team": key, "before": before, "after": after }))
+        }
+        DefinitionKind::Window => {
+            (format!("window.{what}"), None, json!({ "window": key, "before": before, "after": after }))
+        }
+    };
+    AuditEntry { kind: kind_name, at, actor: Some(by.to_string()), team, environment: None, details }
 }
 
 async fn spec_of(conn: &mut AnyConnection, kind: DefinitionKind, key: &str) -> anyhow::Result<Option<Value>> {
@@ -120,8 +137,7 @@ impl Definitions for Store {
             // Dropping the transaction undoes the key's claim too.
             return Ok(Inserted::Exists);
         }
-        let mut entry = change_entry(kind, "created", key, by, at);
-        entry.details = json!({ kind.name(): key, "before": null, "after": spec });
+        let entry = change_entry(kind, "created", key, by, at, None, Some(spec));
         insert_audit(tx.conn(), &entry).await?;
         record_change(tx.conn(), kind.name(), key, at).await?;
         tx.commit().await?;
@@ -149,8 +165,8 @@ impl Definitions for Store {
         .bind(by)
         .execute(tx.conn())
         .await?;
-        let mut entry = change_entry(kind, if before.is_some() { "updated" } else { "created" }, key, by, at);
-        entry.details = json!({ kind.name(): key, "before": before, "after": spec });
+        let what = if before.is_some() { "updated" } else { "created" };
+        let entry = change_entry(kind, what, key, by, at, before.as_ref(), Some(spec));
         insert_audit(tx.conn(), &entry).await?;
         record_change(tx.conn(), kind.name(), key, at).await?;
         tx.commit().await?;
@@ -174,8 +190,7 @@ impl Definitions for Store {
             .bind(key)
             .execute(tx.conn())
             .await?;
-        let mut entry = change_entry(kind, "deleted", key, by, at);
-        entry.details = json!({ kind.name(): key, "before": before, "after": null });
+        let entry = change_entry(kind, "deleted", key, by, at, Some(&before), None);
         insert_audit(tx.conn(), &entry).await?;
         record_change(tx.conn(), kind.name(), key, at).await?;
         tx.commit().await?;

@@ -74,6 +74,8 @@ pub struct AuditFilter {
 pub enum DefinitionKind {
     Window,
     Team,
+    /// A scorecard cell, keyed `team/item`.
+    Cell,
 }
 
 impl DefinitionKind {
@@ -82,6 +84,7 @@ impl DefinitionKind {
         match self {
             DefinitionKind::Window => "window",
             DefinitionKind::Team => "team",
+            DefinitionKind::Cell => "cell",
         }
     }
 }

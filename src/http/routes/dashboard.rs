@@ -36,7 +36,7 @@ const OVERRIDES_SHOWN: usize = 50;
 const DECISIONS_SHOWN: i64 = 20;
 
 /// HTML-escape text for element content and attribute values.
-fn esc(s: &str) -> String {
+pub(super) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -51,7 +51,7 @@ fn esc(s: &str) -> String {
     out
 }
 
-fn when(t: DateTime<Utc>) -> String {
+pub(super) fn when(t: DateTime<Utc>) -> String {
     t.format("%a %Y-%m-%d %H:%M UTC").to_string()
 }
 
@@ -186,7 +186,7 @@ fn render_with(
 <body>
 <header><h1>deploy-gate</h1>
 <p>As of <time datetime="{now_iso}">{now_text}</time>; this page reloads every {REFRESH_SECONDS} s.
-<a href="/calendar.ics">Subscribe to the calendar</a> · <a href="/docs">API</a> · <a href="/metrics">metrics</a></p></header>
+<a href="/scorecard.html">Team scorecard</a> · <a href="/calendar.ics">Subscribe to the calendar</a> · <a href="/docs">API</a> · <a href="/metrics">metrics</a></p></header>
 <main>
 "#,
         now_iso = now.to_rfc3339(),
@@ -409,7 +409,8 @@ fn status_label(s: Status) -> &'static str {
 }
 
 fn teams(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
-    let mut list: Vec<(&Team, Status)> = rules.teams().map(|t| (&**t, t.effective_status(now))).collect();
+    let mut list: Vec<(&Team, Status)> =
+        rules.teams().map(|t| (&**t, rules.team_status_anywhere(t, now).0)).collect();
     let rank = |s: Status| match s {
         Status::Red => 0,
         Status::Yellow => 1,
@@ -419,7 +420,7 @@ fn teams(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
     let count = |s: Status| list.iter().filter(|(_, e)| *e == s).count();
     let _ = write!(
         h,
-        "<section id=\"teams\"><h2>Teams</h2><p>{} red · {} yellow · {} green (yellow teams past their plan's due date count as red)</p><ul class=\"teams\">",
+        "<section id=\"teams\"><h2>Teams</h2><p>{} red · {} yellow · {} green (the worst of a team's own colour and its scorecard items that gate deploys; a plan past its due date counts as red). <a href=\"/scorecard.html\">The scorecard</a> shows every item.</p><ul class=\"teams\">",
         count(Status::Red),
         count(Status::Yellow),
         count(Status::Green)
@@ -429,7 +430,7 @@ fn teams(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
     let cards = not_green.len().min(TEAMS_SHOWN);
     let green_cards = TEAMS_SHOWN.saturating_sub(cards).min(green.len());
     for (t, effective) in not_green.iter().take(cards).chain(green.iter().take(green_cards)) {
-        team_card(h, t, *effective, now);
+        team_card(h, rules, t, *effective, now);
     }
     h.push_str("</ul>");
     if not_green.len() > cards {
@@ -454,7 +455,7 @@ fn teams(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
     h.push_str("</section>\n");
 }
 
-fn team_card(h: &mut String, t: &Team, effective: Status, now: DateTime<Utc>) {
+fn team_card(h: &mut String, rules: &Rules, t: &Team, effective: Status, now: DateTime<Utc>) {
     let class = effective.as_str();
     let _ = write!(
         h,
@@ -476,6 +477,12 @@ fn team_card(h: &mut String, t: &Team, effective: Status, now: DateTime<Utc>) {
             let _ = write!(h, ", due {due}");
         }
         h.push_str("</span>");
+    }
+    let blamed = rules.board().blame_anywhere(t.name.as_str(), now);
+    if !blamed.is_empty() {
+        let lines: Vec<String> = blamed.iter().take(3).map(|b| esc(&b.text())).collect();
+        let more = if blamed.len() > 3 { format!("; {} more", blamed.len() - 3) } else { String::new() };
+        let _ = write!(h, "<br><span class=\"muted items\">{}{more}</span>", lines.join("; "));
     }
     h.push_str("</li>");
 }
@@ -545,7 +552,7 @@ fn decisions_table(h: &mut String, decisions: &[(DateTime<Utc>, DecisionRecord)]
     h.push_str("</tbody></table></section>\n");
 }
 
-const STYLE: &str = r#"
+pub(super) const STYLE: &str = r#"
 :root { --red: #b42318; --yellow: #8a6100; --green: #067647; --ink: #1d2939; --muted: #667085; --line: #eaecf0; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #f9fafb; }

@@ -6,5 +6,7 @@ pub mod dashboard;
 pub mod decisions;
 pub mod health;
 pub mod overrides;
+pub mod scorecard;
+pub mod scorecard_page;
 pub mod teams;
 pub mod windows;

@@ -1,20 +1,31 @@
 //! `/teams`: each team's risk status and what it counts as now.
 
+use std::collections::BTreeMap;
+
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::gate::Gate;
+use crate::gate::{Gate, Live};
 use crate::http::auth::Admin;
-use crate::policy::{Source, Status, Team, TeamSpec};
+use crate::policy::{Blame, Source, Status, Team, TeamSpec};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct TeamView<'a> {
     pub name: &'a str,
-    pub status: Status,
+    /// The colour set on the team itself; absent when the scorecard says it all.
+    pub status: Option<Status>,
+    /// The worst the team counts as in any environment: its own colour (an
+    /// overdue yellow plan counting as red) and every scorecard item that
+    /// gates somewhere.
     pub effective_status: Status,
+    /// The scorecard items that count against the team somewhere, worst first.
+    pub items: Vec<Blame>,
+    /// By environment the config names: what the team counts as there.
+    pub environments: BTreeMap<String, Status>,
+    /// The team's own plan is overdue.
     pub overdue: bool,
     pub plan: Option<&'a str>,
     pub plan_due: Option<NaiveDate>,
@@ -23,11 +34,16 @@ pub struct TeamView<'a> {
 }
 
 impl<'a> TeamView<'a> {
-    pub fn at(team: &'a Team, t: DateTime<Utc>) -> TeamView<'a> {
+    pub fn at(live: &Live, team: &'a Team, t: DateTime<Utc>) -> TeamView<'a> {
+        let environments =
+            live.rules.environment_names().map(|e| (e.to_string(), live.rules.team_status(team, e, t).0)).collect();
+        let (effective_status, items) = live.rules.team_status_anywhere(team, t);
         TeamView {
             name: team.name.as_str(),
             status: team.status(),
-            effective_status: team.effective_status(t),
+            effective_status,
+            items,
+            environments,
             overdue: team.overdue(t),
             plan: team.spec.plan.as_deref(),
             plan_due: team.spec.plan_due,
@@ -42,7 +58,7 @@ impl<'a> TeamView<'a> {
 pub async fn list(gate: web::Data<Gate>) -> HttpResponse {
     let now = Utc::now();
     let live = gate.live();
-    let views: Vec<TeamView> = live.rules.teams().map(|t| TeamView::at(t, now)).collect();
+    let views: Vec<TeamView> = live.rules.teams().map(|t| TeamView::at(&live, t, now)).collect();
     HttpResponse::Ok().json(views)
 }
 
@@ -52,7 +68,7 @@ pub async fn list(gate: web::Data<Gate>) -> HttpResponse {
 pub async fn one(gate: web::Data<Gate>, name: web::Path<String>) -> Result<HttpResponse, Error> {
     let live = gate.live();
     let team = live.rules.team(&name).ok_or_else(|| crate::gate::team_not_found(&name))?;
-    Ok(HttpResponse::Ok().json(TeamView::at(team, Utc::now())))
+    Ok(HttpResponse::Ok().json(TeamView::at(&live, team, Utc::now())))
 }
 
 /// Set a team's status, plan and due date (the name comes from the path).
@@ -67,6 +83,6 @@ pub async fn put(
 ) -> Result<HttpResponse, Error> {
     let now = Utc::now();
     let (team, created) = gate.put_team(&name, body.into_inner(), &admin.0, now).await?;
-    let view = TeamView::at(&team, now);
+    let view = TeamView::at(&gate.live(), &team, now);
     Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })
 }
