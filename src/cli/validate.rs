@@ -8,8 +8,12 @@ use crate::config;
 pub fn run(path: &Path) -> ExitCode {
     match config::load(path, &super::environment()) {
         Ok(c) => {
+            let items = match c.scorecard.items.len() {
+                0 => String::new(),
+                n => format!(", {}", counted(n, "scorecard item")),
+            };
             println!(
-                "{}: valid ({}, {}, {})",
+                "{}: valid ({}, {}{items}, {})",
                 path.display(),
                 counted(c.windows.len(), "window"),
                 counted(c.teams.len(), "team"),

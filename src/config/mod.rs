@@ -116,9 +116,9 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
             reader.top_level(file, key, value);
         }
     }
-    let Reader { mut problems, settings_at, windows, teams, scorecard_at, .. } = reader;
+    let Reader { mut problems, settings_at, windows, teams, scorecard_at, cells, .. } = reader;
     let settings = settings_from(&settings_at, env, &mut problems);
-    let scorecard = match scorecard_at {
+    let scorecard = match &scorecard_at {
         Some((file, table)) => {
             let (scorecard, mut p) = scorecard::scorecard_from_table(table, file);
             problems.append(&mut p);
@@ -126,7 +126,7 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
         }
         None => Scorecard::default(),
     };
-    problems.append(&mut scorecard::unknown_items(&teams, &scorecard));
+    problems.append(&mut scorecard::unknown_items(&cells, scorecard_at.map(|(_, t)| t)));
     for (file, text) in sources {
         let mut here = problems
             .iter_mut()
@@ -137,7 +137,8 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
         }
         let locator = lines::Locator::new(text);
         for p in here {
-            p.line = locator.locate(&p.scope, &p.key);
+            // A missing key has no line: its table's line is the next best.
+            p.line = locator.locate(&p.scope, &p.key).or_else(|| locator.locate(&p.scope, ""));
         }
     }
     match settings {
@@ -153,6 +154,9 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
 struct Reader<'a> {
     problems: Vec<Problem>,
     settings_at: HashMap<&'a str, (&'a str, &'a Table)>,
+    /// Every `[teams.scorecard.ITEM]` written (file, team, item), valid or not,
+    /// checked against the items once every file is read.
+    cells: Vec<(String, String, String)>,
     /// `[scorecard]`, which may stand in one file only.
     scorecard_at: Option<(&'a str, &'a Table)>,
     windows: Vec<Arc<Window>>,
@@ -264,6 +268,11 @@ impl<'a> Reader<'a> {
     }
 
     fn team(&mut self, file: &str, table: &Table, index: usize) {
+        if let (Some(Value::Table(cells)), Some(name)) = (table.get("scorecard"), table.get("name").and_then(Value::as_str))
+        {
+            let name = name.to_ascii_lowercase();
+            self.cells.extend(cells.keys().map(|item| (file.to_string(), name.clone(), item.clone())));
+        }
         match team_from_table(table, Some(file), index, Source::Config) {
             Ok(team) => {
                 let name = team.name.to_string();

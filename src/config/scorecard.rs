@@ -10,7 +10,7 @@ use super::fields::{Fields, Problem, did_you_mean};
 use super::team::date;
 use super::window::check_id;
 use crate::error::ErrorCode;
-use crate::policy::{CellSpec, Item, Pattern, Scorecard, Status, Team, Unassessed};
+use crate::policy::{CellSpec, Item, Pattern, Scorecard, Status, Unassessed};
 
 const SCORECARD_KEYS: &[&str] = &["unassessed", "items"];
 const ITEM_KEYS: &[&str] = &["id", "title", "why", "gates"];
@@ -180,22 +180,23 @@ pub fn cells_of_team(
     if problems.is_empty() { Ok(out) } else { Err(problems) }
 }
 
-/// A cell for an item no `[[scorecard.items]]` defines.
-pub fn unknown_items(teams: &[Arc<Team>], scorecard: &Scorecard) -> Vec<Problem> {
-    let known: Vec<&str> = scorecard.items.iter().map(|i| i.id.as_str()).collect();
+/// A cell for an item no `[[scorecard.items]]` defines: each (file, team,
+/// item) written.
+pub fn unknown_items(cells: &[(String, String, String)], scorecard: Option<&Table>) -> Vec<Problem> {
+    // Every id written, valid or not: an invalid item has its own problem.
+    let known: Vec<&str> = match scorecard.and_then(|t| t.get("items")) {
+        Some(Value::Array(items)) => items.iter().filter_map(|i| i.get("id")?.as_str()).collect(),
+        _ => Vec::new(),
+    };
     let mut problems = Vec::new();
-    for team in teams {
-        for item in team.cells.keys().filter(|k| !known.contains(&k.as_str())) {
-            let message = match did_you_mean(item, &known) {
-                Some(k) => format!("no risk item `{item}`; did you mean `{k}`?"),
-                None if known.is_empty() => {
-                    format!("no risk item `{item}`: no [[scorecard.items]] table defines any")
-                }
-                None => format!("no risk item `{item}`; the items are {}", known.join(", ")),
-            };
-            let scope = format!("teams[{}].scorecard", team.name);
-            problems.push(Problem::new(team.file.as_deref(), &scope, item, ErrorCode::UnknownField, message));
-        }
+    for (file, team, item) in cells.iter().filter(|(_, _, item)| !known.contains(&item.as_str())) {
+        let message = match did_you_mean(item, &known) {
+            Some(k) => format!("no risk item `{item}`; did you mean `{k}`?"),
+            None if known.is_empty() => format!("no risk item `{item}`: no [[scorecard.items]] table defines any"),
+            None => format!("no risk item `{item}`; the items are {}", known.join(", ")),
+        };
+        let scope = format!("teams[{team}].scorecard");
+        problems.push(Problem::new(Some(file), &scope, item, ErrorCode::UnknownField, message));
     }
     problems
 }
