@@ -158,7 +158,8 @@ fn a_manual_red_and_a_red_item_are_both_named() {
 
 #[test]
 fn unassessed_cells_are_ignored_by_default_and_red_when_asked() {
-    let text = SCORECARD.replace("[[teams]]\nname = \"search\"", "[[teams]]\nname = \"fresh\"\n\n[[teams]]\nname = \"search\"");
+    let text = SCORECARD
+        .replace("[[teams]]\nname = \"search\"", "[[teams]]\nname = \"fresh\"\n\n[[teams]]\nname = \"search\"");
     let d = ask(&rules(&text), "fresh", "production", "2027-03-01T10:00:00Z");
     assert!(d.allowed && d.warnings.is_empty(), "{}", d.reason);
     let strict = format!("[scorecard]\nunassessed = \"red\"\n{text}");

@@ -236,7 +236,8 @@ pub fn human(target: &str, a: &Answer) -> String {
     let line = |out: &mut String, label: &str, r: &Reason| {
         let _ = writeln!(out, "  {label:<8} {}: {}", r.code.as_str(), r.message);
         for item in &r.items {
-            let link = item.plan.as_deref().filter(|p| p.contains("://")).map(|p| format!(" ({p})")).unwrap_or_default();
+            let link =
+                item.plan.as_deref().filter(|p| p.contains("://")).map(|p| format!(" ({p})")).unwrap_or_default();
             let _ = writeln!(out, "             - {}{link}", item.text());
         }
     };

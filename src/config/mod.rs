@@ -17,8 +17,8 @@ use toml::{Table, Value};
 
 pub use fields::{Problem, did_you_mean};
 pub use json::{table_from_json, team_from_json, window_from_json};
-pub use settings::{DEFAULTS, LogFormat, Role, Settings, TokenSpec, hex, hex32, token_digest};
 pub use scorecard::{CELL_KEYS, cell_from_table};
+pub use settings::{DEFAULTS, LogFormat, Role, Settings, TokenSpec, hex, hex32, token_digest};
 pub use team::team_from_table;
 pub use window::{check_id, parse_duration_text, parse_time_text, window_from_table};
 
@@ -268,7 +268,8 @@ impl<'a> Reader<'a> {
     }
 
     fn team(&mut self, file: &str, table: &Table, index: usize) {
-        if let (Some(Value::Table(cells)), Some(name)) = (table.get("scorecard"), table.get("name").and_then(Value::as_str))
+        if let (Some(Value::Table(cells)), Some(name)) =
+            (table.get("scorecard"), table.get("name").and_then(Value::as_str))
         {
             let name = name.to_ascii_lowercase();
             self.cells.extend(cells.keys().map(|item| (file.to_string(), name.clone(), item.clone())));

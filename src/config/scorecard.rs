@@ -145,11 +145,7 @@ pub fn require_plan(f: &mut Fields, has_plan: bool, what: &str) {
 
 /// A team's `[teams.scorecard.*]` tables, checked for shape only (the items
 /// may stand in another file: `unknown_items` checks them once all are read).
-pub fn cells_of_team(
-    value: &Value,
-    file: Option<&str>,
-    scope: &str,
-) -> Result<Vec<(String, CellSpec)>, Vec<Problem>> {
+pub fn cells_of_team(value: &Value, file: Option<&str>, scope: &str) -> Result<Vec<(String, CellSpec)>, Vec<Problem>> {
     let Value::Table(cells) = value else {
         return Err(vec![Problem::new(
             file,

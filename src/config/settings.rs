@@ -213,7 +213,11 @@ fn token(table: &Table, file: Option<&str>, index: usize) -> Result<TokenSpec, V
     let role = f.required_string("role", "\"override\"").and_then(|r| match Role::parse(r) {
         Some(role) => Some(role),
         None => {
-            f.problem("role", ErrorCode::InvalidValue, format!("`{r}` is not a role; use admin, override, read, team or deploy"));
+            f.problem(
+                "role",
+                ErrorCode::InvalidValue,
+                format!("`{r}` is not a role; use admin, override, read, team or deploy"),
+            );
             None
         }
     });

@@ -31,7 +31,11 @@ pub fn team_from_table(table: &Table, file: Option<&str>, index: usize, source: 
         Some(s) => match Status::parse(s) {
             Some(status) => Some(Some(status)),
             None => {
-                f.problem("status", ErrorCode::InvalidValue, format!("`{s}` is not a status; use green, yellow or red"));
+                f.problem(
+                    "status",
+                    ErrorCode::InvalidValue,
+                    format!("`{s}` is not a status; use green, yellow or red"),
+                );
                 None
             }
         },

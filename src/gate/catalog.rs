@@ -220,10 +220,5 @@ fn build(sources: &Sources, now: DateTime<Utc>) -> Live {
     if !shadowed.is_empty() {
         tracing::warn!(?shadowed, "config files now define what the API had added; the config wins");
     }
-    Live {
-        rules,
-        settings: config.settings.clone(),
-        loaded_at: now,
-        shadowed,
-    }
+    Live { rules, settings: config.settings.clone(), loaded_at: now, shadowed }
 }

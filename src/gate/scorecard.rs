@@ -326,7 +326,13 @@ impl Gate {
 
 /// Count the cells at the end of every day from `since` to today, undoing
 /// the changes newest first.
-fn replay(live: &Live, q: &HistoryQuery, changes: &[CellChange], since: DateTime<Utc>, now: DateTime<Utc>) -> Vec<DayCounts> {
+fn replay(
+    live: &Live,
+    q: &HistoryQuery,
+    changes: &[CellChange],
+    since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<DayCounts> {
     let board = live.rules.board();
     let unassessed = board.scorecard().unassessed;
     let mut slots: Vec<Slot> = Vec::new();

@@ -19,7 +19,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use super::error::{json_error, path_error, query_error};
 use super::metrics::Metrics;
 use super::openapi::ApiDoc;
-use super::routes::{audit, calendar, dashboard, decisions, health, overrides, scorecard, scorecard_page, teams, windows};
+use super::routes::{
+    audit, calendar, dashboard, decisions, health, overrides, scorecard, scorecard_page, teams, windows,
+};
 use super::routes_table::declares;
 use crate::config::{Config, config_files};
 use crate::error::{Error, ErrorCode};

@@ -10,7 +10,7 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     /// Kept alive for the service's lifetime; reload tests edit files in it.
-    pub config_dir: tempfile::TempDir,
+    pub config_dir: std::sync::Arc<tempfile::TempDir>,
 }
 
 /// A service on 127.0.0.1 with a port the OS picks, serving `config_toml`,
@@ -23,6 +23,15 @@ pub async fn spawn_app(config_toml: &str) -> TestApp {
 
 /// A service on the config (and store) in `config_dir`.
 pub async fn spawn_in(config_dir: tempfile::TempDir) -> TestApp {
+    spawn_on(std::sync::Arc::new(config_dir)).await
+}
+
+/// A second replica of `app`: the same config files and the same store.
+pub async fn spawn_replica(app: &TestApp) -> TestApp {
+    spawn_on(app.config_dir.clone()).await
+}
+
+async fn spawn_on(config_dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
     let store = config_dir.path().join("store").join("gate.db");
     let env = vec![("DEPLOY_GATE_STORE__URL".to_string(), format!("sqlite://{}", store.display()))];
     let config = config::load(config_dir.path(), &env).unwrap_or_else(|p| {

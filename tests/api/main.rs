@@ -14,5 +14,6 @@ mod overrides;
 mod protocol;
 mod reload;
 mod robustness;
+mod scorecard;
 mod teams;
 mod windows;

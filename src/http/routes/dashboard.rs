@@ -409,8 +409,7 @@ fn status_label(s: Status) -> &'static str {
 }
 
 fn teams(h: &mut String, rules: &Rules, now: DateTime<Utc>) {
-    let mut list: Vec<(&Team, Status)> =
-        rules.teams().map(|t| (&**t, rules.team_status_anywhere(t, now).0)).collect();
+    let mut list: Vec<(&Team, Status)> = rules.teams().map(|t| (&**t, rules.team_status_anywhere(t, now).0)).collect();
     let rank = |s: Status| match s {
         Status::Red => 0,
         Status::Yellow => 1,

@@ -168,7 +168,14 @@ fn trend(h: &mut String, days: &[DayCounts]) {
     let _ = write!(
         h,
         "<svg class=\"trend\" role=\"img\" viewBox=\"0 0 {width} {height}\" width=\"100%\" aria-labelledby=\"trend-title\"><title id=\"trend-title\">Cells by colour per day, {} to {}: red {} to {}, yellow {} to {}, green {} to {}</title>",
-        first.date, last.date, first.counts.red, last.counts.red, first.counts.yellow, last.counts.yellow, first.counts.green, last.counts.green
+        first.date,
+        last.date,
+        first.counts.red,
+        last.counts.red,
+        first.counts.yellow,
+        last.counts.yellow,
+        first.counts.green,
+        last.counts.green
     );
     let _ = write!(
         h,
@@ -187,7 +194,8 @@ fn trend(h: &mut String, days: &[DayCounts]) {
         ("red", |d| d.counts.red),
     ];
     for (class, pick) in lines {
-        let points: Vec<String> = days.iter().enumerate().map(|(i, d)| format!("{:.1},{:.1}", x(i), y(pick(d)))).collect();
+        let points: Vec<String> =
+            days.iter().enumerate().map(|(i, d)| format!("{:.1},{:.1}", x(i), y(pick(d)))).collect();
         let _ = write!(
             h,
             "<polyline class=\"{class}\" data-series=\"{class}\" data-last=\"{}\" points=\"{}\"><title>{class}: {} now</title></polyline>",
@@ -243,7 +251,11 @@ fn matrix(h: &mut String, view: &ScorecardView, sort: Sort, page: usize) {
         Sort::TeamDescending => rows.sort_by(|a, b| b.name.cmp(&a.name)),
         Sort::Risk => rows.sort_by(|a, b| {
             let reds = |r: &TeamRow| r.cells.values().filter(|c| c.effective == CellStatus::Red).count();
-            (rank(a.status), std::cmp::Reverse(reds(a)), &a.name).cmp(&(rank(b.status), std::cmp::Reverse(reds(b)), &b.name))
+            (rank(a.status), std::cmp::Reverse(reds(a)), &a.name).cmp(&(
+                rank(b.status),
+                std::cmp::Reverse(reds(b)),
+                &b.name,
+            ))
         }),
     }
     let pages = rows.len().div_ceil(TEAMS_PER_PAGE).max(1);
