@@ -264,3 +264,108 @@ async fn the_dashboard_stays_readable_with_200_teams_and_500_windows() {
     assert!(driver.text(&more[0]).await.contains("more windows"));
     driver.screenshot("dashboard-large.png").await;
 }
+
+#[tokio::test]
+async fn the_scorecard_shows_each_cell_in_words_sorts_by_team_and_charts_the_trend() {
+    let today = Utc::now().date_naive();
+    let config = format!(
+        r#"{auth}
+[policy.environments.production]
+red = "deny"
+
+[[scorecard.items]]
+id = "rollback"
+title = "Rollback in one step"
+gates = ["production"]
+
+[[scorecard.items]]
+id = "monitoring"
+title = "Basic monitoring"
+
+[[teams]]
+name = "checkout"
+
+[teams.scorecard.rollback]
+status = "yellow"
+plan = "https://tracker.example/CHK-7"
+plan_due = "{past}"
+
+[[teams]]
+name = "payments"
+
+[teams.scorecard.rollback]
+status = "yellow"
+plan = "https://tracker.example/PAY-40"
+plan_due = "{soon}"
+
+[teams.scorecard.monitoring]
+status = "green"
+
+[[teams]]
+name = "search"
+"#,
+        auth = auth_config(),
+        past = today - chrono::Days::new(10),
+        soon = today + chrono::Days::new(3),
+    );
+    let app = spawn_app(&config).await;
+    let body = json!({"status": "red", "note": "no alerting yet"});
+    let (status, _) =
+        app.call(reqwest::Method::PUT, "/teams/search/scorecard/monitoring", Some(ADMIN), Some(&body)).await;
+    assert_eq!(status, 201);
+
+    let Some(driver) = Browser::start().await else { return };
+    // Reached from the dashboard.
+    driver.open(&format!("{}/", app.address)).await;
+    let link = driver.client.find(Locator::Css("header a[href=\"/scorecard.html\"]")).await.expect("a link");
+    link.click().await.expect("follow the link");
+
+    let rows = driver.all("#matrix tbody tr").await;
+    let mut names = Vec::new();
+    for r in &rows {
+        names.push(driver.attribute(r, "data-team").await);
+    }
+    assert_eq!(names, ["checkout", "payments", "search"], "sorted by team");
+
+    // Each cell coloured and said in words, with plan, due date and flags.
+    let cell = |team: &str, item: &str| format!("#matrix tr[data-team=\"{team}\"] td[data-item=\"{item}\"]");
+    let overdue = &driver.all(&cell("checkout", "rollback")).await[0];
+    let text = driver.text(overdue).await;
+    assert!(text.contains("YELLOW") && text.contains("OVERDUE") && text.contains("CHK-7"), "{text}");
+    assert_eq!(driver.attribute(overdue, "data-effective").await, "red");
+    assert!(driver.attribute(overdue, "class").await.contains("red"));
+    let soon = &driver.all(&cell("payments", "rollback")).await[0];
+    let text = driver.text(soon).await;
+    assert!(
+        text.contains("YELLOW")
+            && text.contains("DUE SOON")
+            && text.contains(&(today + chrono::Days::new(3)).to_string()),
+        "{text}"
+    );
+    let plan = driver.all(&format!("{} a", cell("payments", "rollback"))).await;
+    assert_eq!(driver.attribute(&plan[0], "href").await, "https://tracker.example/PAY-40");
+    assert_eq!(driver.text(&plan[0]).await, "PAY-40");
+    let red = &driver.all(&cell("search", "monitoring")).await[0];
+    assert!(driver.text(red).await.contains("RED"));
+    assert_eq!(driver.attribute(red, "title").await, "no alerting yet");
+    let never = &driver.all(&cell("search", "rollback")).await[0];
+    assert!(driver.text(never).await.contains("NOT ASSESSED"));
+
+    // Sorting by team, the other way round.
+    driver.client.find(Locator::Css("#sort-team")).await.expect("sort link").click().await.expect("click");
+    let mut names = Vec::new();
+    for r in driver.all("#matrix tbody tr").await {
+        names.push(driver.attribute(&r, "data-team").await);
+    }
+    assert_eq!(names, ["search", "payments", "checkout"], "sorted by team, Z to A");
+
+    // The trend: one line per colour, a point per day, today's count last.
+    let red_line = driver.all("#trend svg polyline[data-series=\"red\"]").await;
+    assert_eq!(red_line.len(), 1);
+    let points = driver.attribute(&red_line[0], "points").await;
+    assert_eq!(points.split_whitespace().count(), 91, "90 days back and today");
+    // Today: checkout's overdue rollback and search's monitoring are red.
+    assert_eq!(driver.attribute(&red_line[0], "data-last").await, "2");
+    assert_eq!(driver.all("#trend svg polyline").await.len(), 4);
+    driver.screenshot("scorecard.png").await;
+}

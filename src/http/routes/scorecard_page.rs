@@ -16,7 +16,7 @@ use crate::http::strict::{Known, Query};
 use crate::policy::{CellStatus, Item, Status, plan_label};
 
 /// Teams on one page of the matrix.
-const TEAMS_PER_PAGE: usize = 100;
+const TEAMS_PER_PAGE: usize = 50;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
