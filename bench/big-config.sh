@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes a large config to stdout: 10,000 windows (five time zones, the three
 # schedule forms, scoped to one of 1,000 teams, 20 for every team) and 1,000
-# teams, the shape benches/decision.rs measures.
+# teams with a scorecard of 30 items, the shape benches/decision.rs measures.
 #
 #   bench/big-config.sh > /tmp/big/windows.toml
 set -euo pipefail
@@ -25,11 +25,25 @@ awk 'BEGIN {
     }
     printf "[[windows]]\nid = \"w%d\"\nkind = \"%s\"\ntimezone = \"%s\"\n%s\nteams = %s\nenvironments = %s\n\n", i, kind, zone, schedule, teams, env
   }
+  for (i = 0; i < 30; i++) {
+    if (i % 10 == 9) gates = "gates = []\n"
+    else if (i % 3 == 2) gates = ""
+    else if (i % 3 == 1) gates = "gates = [\"prod*\"]\n"
+    else gates = "gates = [\"production\"]\n"
+    printf "[[scorecard.items]]\nid = \"item-%d\"\ntitle = \"Risk item %d\"\n%s\n", i, i, gates
+  }
   split("green green yellow red", statuses, " ")
   for (t = 0; t < 1000; t++) {
     status = statuses[t % 4 + 1]
     printf "[[teams]]\nname = \"team-%d\"\nstatus = \"%s\"\n", t, status
     if (status == "yellow") printf "plan = \"https://tracker.example/P-1\"\nplan_due = \"2027-06-30\"\n"
     printf "\n"
+    for (i = 0; i < 30; i++) {
+      k = (t * 31 + i * 7) % 20
+      if (k < 2) cell = "status = \"red\"\n"
+      else if (k <= 5) cell = sprintf("status = \"yellow\"\nplan = \"https://tracker.example/R-%d\"\nplan_due = \"%s\"\n", i, (k == 5) ? "2026-06-30" : "2027-06-30")
+      else cell = "status = \"green\"\n"
+      printf "[teams.scorecard.item-%d]\n%s\n", i, cell
+    }
   }
 }'

@@ -1,5 +1,6 @@
 //! One decision, including next_allowed_at, against 10,000 windows and 1,000
-//! teams (target: at most 20 µs median), also with freezes written as
+//! teams with a scorecard of 30 items each (target: at most 20 µs median),
+//! also with freezes written as
 //! back-to-back or overlapping occurrences every minute; and the dashboard
 //! and a two-week calendar over the same config.
 
@@ -43,11 +44,33 @@ pub fn big_config() -> String {
             "[[windows]]\nid = \"w{i}\"\nkind = \"{kind}\"\ntimezone = \"{zone}\"\n{duration_kind}\nteams = {teams}\nenvironments = {env}\n\n"
         ));
     }
+    // 30 scorecard items: most gate production, some every environment, a few none.
+    for i in 0..30 {
+        let gates = match i % 10 {
+            9 => "gates = []\n",
+            _ if i % 3 == 2 => "",
+            _ if i % 3 == 1 => "gates = [\"prod*\"]\n",
+            _ => "gates = [\"production\"]\n",
+        };
+        out.push_str(&format!("[[scorecard.items]]\nid = \"item-{i}\"\ntitle = \"Risk item {i}\"\n{gates}\n"));
+    }
     for t in 0..1000 {
         let status = ["green", "green", "yellow", "red"][t % 4];
         let plan =
             if status == "yellow" { "plan = \"https://tracker.example/P-1\"\nplan_due = \"2027-06-30\"\n" } else { "" };
         out.push_str(&format!("[[teams]]\nname = \"team-{t}\"\nstatus = \"{status}\"\n{plan}\n"));
+        // A cell per item: about 10% red, 20% yellow (a fifth of them overdue), the rest green.
+        for i in 0..30 {
+            let cell = match (t * 31 + i * 7) % 20 {
+                0 | 1 => "status = \"red\"\n".to_string(),
+                k @ 2..=5 => format!(
+                    "status = \"yellow\"\nplan = \"https://tracker.example/R-{i}\"\nplan_due = \"{}\"\n",
+                    if k == 5 { "2026-06-30" } else { "2027-06-30" }
+                ),
+                _ => "status = \"green\"\n".to_string(),
+            };
+            out.push_str(&format!("[teams.scorecard.item-{i}]\n{cell}\n"));
+        }
     }
     out.push_str("[policy.environments.production]\nred = \"warn\"\nyellow = \"warn\"\n");
     out
@@ -104,9 +127,10 @@ fn bench(c: &mut Criterion) {
     let started = std::time::Instant::now();
     let rules = rules();
     println!(
-        "config of {} windows and {} teams compiled in {:?}",
+        "config of {} windows, {} teams and {} scorecard items compiled in {:?}",
         rules.windows().len(),
         rules.team_count(),
+        rules.board().items().len(),
         started.elapsed()
     );
     let t: DateTime<Utc> = "2026-11-27T18:00:00Z".parse().expect("t");
@@ -154,6 +178,19 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             now += Duration::milliseconds(1);
             decide(&rules, black_box(&minutes), now, expected, &[])
+        })
+    });
+
+    // A team whose scorecard blames several items in production.
+    let risky = target("team-7");
+    let d = decide(&rules, &risky, quiet, None, &[]);
+    let blamed: Vec<usize> = d.warnings.iter().chain(&d.reasons).map(|r| r.items.len()).collect();
+    println!("team-7 at {quiet}: allowed={} items blamed per reason={blamed:?}", d.allowed);
+    let mut now = quiet;
+    c.bench_function("decision, warm: scorecard blames several items", |b| {
+        b.iter(|| {
+            now += Duration::milliseconds(1);
+            decide(&rules, black_box(&risky), now, None, &[])
         })
     });
 
