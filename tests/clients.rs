@@ -254,3 +254,44 @@ async fn the_pipeline_that_asked_is_in_the_audit_log_and_the_job_summary() {
         assert_eq!(record["details"]["commit"], sha.as_str());
     }
 }
+
+#[tokio::test]
+async fn a_decision_blamed_on_scorecard_items_names_them_and_their_plans() {
+    let config = r#"
+[policy.environments.production]
+red = "deny"
+
+[[scorecard.items]]
+id = "rollback"
+title = "Rollback in one step"
+gates = ["production"]
+
+[[scorecard.items]]
+id = "runbook"
+title = "On-call runbook"
+
+[[teams]]
+name = "checkout"
+
+[teams.scorecard.rollback]
+status = "yellow"
+plan = "https://tracker.example/CHK-7"
+plan_due = "2026-01-31"
+
+[teams.scorecard.runbook]
+status = "red"
+"#;
+    let app = spawn_app(config).await;
+    for client in both() {
+        let r = run(client, &app.address, &["--team", "checkout", "--environment", "production"], &[]).await;
+        assert_eq!(r.code, Some(1), "{client:?}: {}{}", r.stdout, r.stderr);
+        assert!(
+            r.stdout.contains("runbook: red, no plan; rollback: plan CHK-7 overdue since 2026-01-31"),
+            "{client:?}: {}",
+            r.stdout
+        );
+        if let Client::Binary = client {
+            assert!(r.stdout.contains("rollback plan: https://tracker.example/CHK-7"), "{}", r.stdout);
+        }
+    }
+}

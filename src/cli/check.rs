@@ -235,10 +235,11 @@ pub fn human(target: &str, a: &Answer) -> String {
     let mut out = String::new();
     let line = |out: &mut String, label: &str, r: &Reason| {
         let _ = writeln!(out, "  {label:<8} {}: {}", r.code.as_str(), r.message);
+        // The message names the items; their plans' links follow, to click.
         for item in &r.items {
-            let link =
-                item.plan.as_deref().filter(|p| p.contains("://")).map(|p| format!(" ({p})")).unwrap_or_default();
-            let _ = writeln!(out, "             - {}{link}", item.text());
+            if let Some(plan) = item.plan.as_deref().filter(|p| p.contains("://")) {
+                let _ = writeln!(out, "           {} plan: {plan}", item.id);
+            }
         }
     };
     let _ = writeln!(out, "deploy-gate: {} {target}", if d.allowed { "ALLOWED" } else { "DENIED" });
