@@ -56,7 +56,7 @@ pub fn team_from_table(table: &Table, file: Option<&str>, index: usize, source: 
             );
             None
         }
-        (Some(value), Source::Config) => match cells_of_team(value, file, &f.scope().to_string()) {
+        (Some(value), Source::Config) => match cells_of_team(value, file, f.scope()) {
             Ok(cells) => Some(cells),
             Err(mut p) => {
                 f.append(&mut p);

@@ -135,9 +135,9 @@ fn label(s: CellStatus) -> &'static str {
 
 fn summary(h: &mut String, view: &ScorecardView) {
     let c = view.counts;
-    let _ = write!(
+    let _ = writeln!(
         h,
-        "<section id=\"summary\"><h2>{} teams × {} items</h2><p data-counts><span class=\"badge red\">RED</span> {} · <span class=\"badge yellow\">YELLOW</span> {} · <span class=\"badge green\">GREEN</span> {} · <span class=\"badge unassessed\">NOT ASSESSED</span> {}</p><p class=\"muted\">A yellow cell past its plan's due date counts as red. Unassessed cells {}.</p></section>\n",
+        "<section id=\"summary\"><h2>{} teams × {} items</h2><p data-counts><span class=\"badge red\">RED</span> {} · <span class=\"badge yellow\">YELLOW</span> {} · <span class=\"badge green\">GREEN</span> {} · <span class=\"badge unassessed\">NOT ASSESSED</span> {}</p><p class=\"muted\">A yellow cell past its plan's due date counts as red. Unassessed cells {}.</p></section>",
         view.teams.len(),
         view.items.len(),
         c.red,
