@@ -15,6 +15,11 @@ const ZONES: &[&str] = &["UTC", "Europe/Berlin", "America/New_York", "Australia/
 
 /// 10,000 windows: 9,980 scoped to one of 1,000 teams, 20 for every team.
 pub fn big_config() -> String {
+    big_config_with(true)
+}
+
+/// The big config, with or without its scorecard.
+pub fn big_config_with(scorecard: bool) -> String {
     let mut out = String::with_capacity(3_000_000);
     for i in 0..10_000 {
         let zone = ZONES[i % ZONES.len()];
@@ -45,7 +50,7 @@ pub fn big_config() -> String {
         ));
     }
     // 30 scorecard items: most gate production, some every environment, a few none.
-    for i in 0..30 {
+    for i in (0..30).filter(|_| scorecard) {
         let gates = match i % 10 {
             9 => "gates = []\n",
             _ if i % 3 == 2 => "",
@@ -60,7 +65,7 @@ pub fn big_config() -> String {
             if status == "yellow" { "plan = \"https://tracker.example/P-1\"\nplan_due = \"2027-06-30\"\n" } else { "" };
         out.push_str(&format!("[[teams]]\nname = \"team-{t}\"\nstatus = \"{status}\"\n{plan}\n"));
         // A cell per item: about 10% red, 20% yellow (a fifth of them overdue), the rest green.
-        for i in 0..30 {
+        for i in (0..30).filter(|_| scorecard) {
             let cell = match (t * 31 + i * 7) % 20 {
                 0 | 1 => "status = \"red\"\n".to_string(),
                 k @ 2..=5 => format!(
@@ -193,6 +198,24 @@ fn bench(c: &mut Criterion) {
             decide(&rules, black_box(&risky), now, None, &[])
         })
     });
+
+    // The same decision without any scorecard: what the scorecard costs.
+    let plain = load_texts(&[("bench.toml", &big_config_with(false))], &[]).expect("valid").rules();
+    let mut now = quiet;
+    c.bench_function("decision, warm: allowed, no scorecard", |b| {
+        b.iter(|| {
+            now += Duration::milliseconds(1);
+            decide(&plain, black_box(&frozen), now, None, &[])
+        })
+    });
+    let mut now = t;
+    c.bench_function("decision, warm: denied, no scorecard", |b| {
+        b.iter(|| {
+            now += Duration::milliseconds(1);
+            decide(&plain, black_box(&frozen), now, expected, &[])
+        })
+    });
+    drop(plain);
 
     let mut pages = c.benchmark_group("pages");
     pages.sample_size(10);

@@ -87,7 +87,7 @@ fn a_yellow_item_gating_production_warns_with_its_plan_and_due_date() {
     assert_eq!(codes(&d.warnings), ["team_yellow"]);
     let w = &d.warnings[0];
     assert_eq!(w.items.len(), 1, "only the gating, non-green items: {:?}", w.items);
-    assert_eq!(w.items[0].id, "rollback");
+    assert_eq!(&*w.items[0].id, "rollback");
     assert_eq!(w.items[0].status, CellStatus::Yellow);
     assert!(!w.items[0].overdue);
     assert_eq!(w.items[0].plan.as_deref(), Some("https://tracker.example/PAY-40"));
@@ -122,7 +122,7 @@ fn items_count_only_where_they_gate() {
     let d = ask(&rules, "search", "staging", "2027-03-01T10:00:00Z");
     assert!(d.allowed);
     assert_eq!(codes(&d.warnings), ["team_red"]);
-    assert_eq!(d.warnings[0].items[0].id, "monitoring");
+    assert_eq!(&*d.warnings[0].items[0].id, "monitoring");
     let d = ask(&rules, "search", "production", "2027-03-01T10:00:00Z");
     assert_eq!(codes(&d.reasons), ["team_red"]);
     assert!(d.reasons[0].message.contains("monitoring: red, no plan"), "{}", d.reasons[0].message);
@@ -131,7 +131,7 @@ fn items_count_only_where_they_gate() {
     let d = ask(&rules, "payments", "prod-eu", "2027-03-01T10:00:00Z");
     assert!(d.allowed, "{}", d.reason);
     assert_eq!(codes(&d.warnings), ["plan_overdue"]);
-    assert_eq!(d.warnings[0].items[0].id, "rollback");
+    assert_eq!(&*d.warnings[0].items[0].id, "rollback");
 }
 
 #[test]
@@ -165,7 +165,7 @@ fn unassessed_cells_are_ignored_by_default_and_red_when_asked() {
     let strict = format!("[scorecard]\nunassessed = \"red\"\n{text}");
     let d = ask(&rules(&strict), "fresh", "production", "2027-03-01T10:00:00Z");
     assert_eq!(codes(&d.reasons), ["team_red"]);
-    let ids: Vec<&str> = d.reasons[0].items.iter().map(|i| i.id.as_str()).collect();
+    let ids: Vec<&str> = d.reasons[0].items.iter().map(|i| &*i.id).collect();
     assert_eq!(ids, ["rollback", "monitoring"], "the gating items, in config order");
     assert!(d.reasons[0].items.iter().all(|i| i.status == CellStatus::Unassessed));
     assert!(d.reasons[0].message.contains("rollback: not assessed, which counts as red"), "{}", d.reasons[0].message);

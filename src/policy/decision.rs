@@ -528,32 +528,47 @@ fn risk(rules: &Rules, target: &Target, t: DateTime<Utc>) -> Option<Risk> {
         let message = format!("Team '{}' is not known to deploy-gate", target.team);
         return Some(Risk { action: policy.unknown_team, code: Code::UnknownTeam, message, items: Vec::new() });
     };
-    let (worst, items) = rules.team_status(team, target.environment.as_str(), t);
-    let manual = manual_risk(team, t);
-    let code = if worst == Status::Green {
+    let (worst, blamed) = rules.team_status(team, target.environment.as_str(), t);
+    if worst == Status::Green {
         return None;
-    } else if worst == Status::Yellow {
+    }
+    let manual = manual_risk(team, t);
+    let code = if worst == Status::Yellow {
         Code::TeamYellow
     } else if manual.as_ref().is_some_and(|(c, _)| *c == Code::TeamRed)
-        || items.iter().any(|b| b.is_red() && !b.overdue)
+        || blamed.iter().any(|b| b.blame.is_red() && !b.blame.overdue)
     {
         Code::TeamRed
     } else {
         Code::PlanOverdue
     };
     let action = if worst == Status::Yellow { policy.yellow } else { policy.red };
-    let message = match (manual, items.is_empty()) {
+    let message = match (manual, blamed.is_empty()) {
         (Some((_, text)), true) => text,
         (manual, _) => {
-            let blamed: Vec<String> = items.iter().map(Blame::text).collect();
-            let mut text =
-                format!("Team '{}' is {} in {}: {}", team.name, worst.as_str(), target.environment, blamed.join("; "));
+            // The items' words were written when the rules were compiled.
+            let mut text = String::with_capacity(64 + blamed.iter().map(|b| b.text.len() + 2).sum::<usize>());
+            text.push_str("Team '");
+            text.push_str(team.name.as_str());
+            text.push_str("' is ");
+            text.push_str(worst.as_str());
+            text.push_str(" in ");
+            text.push_str(target.environment.as_str());
+            text.push_str(": ");
+            for (i, b) in blamed.iter().enumerate() {
+                if i > 0 {
+                    text.push_str("; ");
+                }
+                text.push_str(&b.text);
+            }
             if let Some((_, m)) = manual {
-                text.push_str(&format!("; and {}", m.replacen("Team ", "team ", 1)));
+                text.push_str("; and ");
+                text.push_str(&m.replacen("Team ", "team ", 1));
             }
             text
         }
     };
+    let items = blamed.into_iter().map(|b| b.blame).collect();
     Some(Risk { action, code, message, items })
 }
 

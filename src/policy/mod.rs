@@ -18,7 +18,8 @@ use chrono::{DateTime, Utc};
 pub use decision::{Code, Decision, OverrideRef, Reason, Verdict, decide};
 pub use override_::Override;
 pub use scorecard::{
-    ApiCells, Blame, Board, Cell, CellSpec, CellStatus, Item, Placed, Scorecard, Unassessed, due_instant, plan_label,
+    ApiCells, Blame, Blamed, Board, Cell, CellSpec, CellStatus, Item, Placed, Scorecard, Unassessed, due_instant,
+    plan_label,
 };
 pub use selector::{Pattern, Selector};
 pub use target::{Name, Target};
@@ -136,7 +137,7 @@ impl Rules {
 
     /// A team's effective status in an environment at `t`: the worst of its
     /// manual colour and of the items that gate there, with what to blame.
-    pub fn team_status(&self, team: &Team, environment: &str, t: DateTime<Utc>) -> (Status, Vec<Blame>) {
+    pub fn team_status(&self, team: &Team, environment: &str, t: DateTime<Utc>) -> (Status, Vec<Blamed>) {
         let blame = self.board.blame(team.name.as_str(), environment, t);
         let manual = team.effective_status(t);
         (Board::worst(&blame).map_or(manual, |w| w.max(manual)), blame)
@@ -144,7 +145,7 @@ impl Rules {
 
     /// The worst a team counts as in any environment: its manual colour and
     /// every item that gates somewhere, with what to blame.
-    pub fn team_status_anywhere(&self, team: &Team, t: DateTime<Utc>) -> (Status, Vec<Blame>) {
+    pub fn team_status_anywhere(&self, team: &Team, t: DateTime<Utc>) -> (Status, Vec<Blamed>) {
         let blame = self.board.blame_anywhere(team.name.as_str(), t);
         let manual = team.effective_status(t);
         (Board::worst(&blame).map_or(manual, |w| w.max(manual)), blame)

@@ -157,12 +157,14 @@ impl Placed {
 /// One item a team's status is blamed on, as decisions show it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Blame {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: Arc<str>,
     /// The effective colour: an overdue yellow is `red`.
     pub status: CellStatus,
     pub overdue: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub plan: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub plan: Option<Arc<str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan_due: Option<NaiveDate>,
 }
@@ -209,14 +211,71 @@ pub fn plan_label(plan: &str) -> String {
     }
 }
 
+/// A cell that may count against its team, with what a decision says of it
+/// before and after its plan falls due, worked out once.
+#[derive(Debug)]
+struct Concern {
+    item: usize,
+    due_at: Option<DateTime<Utc>>,
+    /// Until `due_at` (or for good, without one).
+    before: Blamed,
+    /// From `due_at` on: an overdue plan.
+    after: Blamed,
+}
+
+/// An item to blame and the words for it.
+#[derive(Clone, Debug)]
+pub struct Blamed {
+    pub blame: Blame,
+    /// "rollback: plan PAY-40 overdue since 2027-01-31".
+    pub text: Arc<str>,
+}
+
+impl Blamed {
+    fn new(blame: Blame) -> Blamed {
+        let text = blame.text().into();
+        Blamed { blame, text }
+    }
+}
+
+impl Concern {
+    fn new(item: usize, id: &str, placed: Option<&Placed>) -> Concern {
+        let id: Arc<str> = id.into();
+        let Some(p) = placed else {
+            let b =
+                Blamed::new(Blame { id, status: CellStatus::Unassessed, overdue: false, plan: None, plan_due: None });
+            return Concern { item, due_at: None, before: b.clone(), after: b };
+        };
+        let spec = &p.cell.spec;
+        let blame = |status: CellStatus, overdue: bool| {
+            Blamed::new(Blame {
+                id: id.clone(),
+                status,
+                overdue,
+                plan: spec.plan.as_deref().map(Arc::from),
+                plan_due: spec.plan_due,
+            })
+        };
+        let due_at = if spec.status == Status::Yellow { p.due_at } else { None };
+        Concern { item, due_at, before: blame(spec.status.into(), false), after: blame(CellStatus::Red, true) }
+    }
+
+    fn at(&self, t: DateTime<Utc>) -> &Blamed {
+        match self.due_at {
+            Some(due) if t >= due => &self.after,
+            _ => &self.before,
+        }
+    }
+}
+
 /// One team's row, compiled.
 #[derive(Debug, Default)]
 struct Card {
     /// By item index; `None`: never assessed.
     cells: Vec<Option<Placed>>,
-    /// Item indices that may count against the team: cells not green, and
-    /// unassessed ones when they count as red.
-    concerns: Vec<usize>,
+    /// The cells that may count against the team, worst first: not green,
+    /// and unassessed ones when they count as red.
+    concerns: Vec<Concern>,
 }
 
 /// The scorecard compiled for decisions.
@@ -264,10 +323,13 @@ impl Board {
                     None => board.scorecard.unassessed == Unassessed::Red,
                 };
                 if concern {
-                    card.concerns.push(i);
+                    card.concerns.push(Concern::new(i, &item.id, placed.as_ref()));
                 }
                 card.cells.push(placed);
             }
+            // Worst first, as decisions list them (an overdue plan is
+            // re-ranked at decision time, rarely).
+            card.concerns.sort_by_key(|c| c.before.blame.rank());
             board.cards.insert(name.to_string(), card);
         }
         board
@@ -287,50 +349,30 @@ impl Board {
     }
 
     /// The items that count against `team` in `environment` at `t`, worst first.
-    pub fn blame(&self, team: &str, environment: &str, t: DateTime<Utc>) -> Vec<Blame> {
+    pub fn blame(&self, team: &str, environment: &str, t: DateTime<Utc>) -> Vec<Blamed> {
         let items = &self.scorecard.items;
         let gating = self.gating.get(environment);
         self.blame_where(team, t, |i| gating.map_or_else(|| items[i].gates(environment), |g| g[i]))
     }
 
     /// The items that count against `team` in some environment at `t`, worst first.
-    pub fn blame_anywhere(&self, team: &str, t: DateTime<Utc>) -> Vec<Blame> {
+    pub fn blame_anywhere(&self, team: &str, t: DateTime<Utc>) -> Vec<Blamed> {
         let items = &self.scorecard.items;
         self.blame_where(team, t, |i| items[i].gates.as_ref().is_none_or(|g| !g.is_empty()))
     }
 
-    fn blame_where(&self, team: &str, t: DateTime<Utc>, gates: impl Fn(usize) -> bool) -> Vec<Blame> {
+    fn blame_where(&self, team: &str, t: DateTime<Utc>, gates: impl Fn(usize) -> bool) -> Vec<Blamed> {
         let Some(card) = self.cards.get(team) else { return Vec::new() };
-        if card.concerns.is_empty() {
-            return Vec::new();
+        let mut out: Vec<Blamed> = card.concerns.iter().filter(|c| gates(c.item)).map(|c| c.at(t).clone()).collect();
+        if out.iter().any(|b| b.blame.overdue) {
+            out.sort_by_key(|b| b.blame.rank());
         }
-        let items = &self.scorecard.items;
-        let mut out: Vec<Blame> = card
-            .concerns
-            .iter()
-            .filter(|&&i| gates(i))
-            .map(|&i| {
-                let id = items[i].id.clone();
-                match &card.cells[i] {
-                    Some(p) => Blame {
-                        id,
-                        status: p.effective(t).into(),
-                        overdue: p.overdue(t),
-                        plan: p.cell.spec.plan.clone(),
-                        plan_due: p.cell.spec.plan_due,
-                    },
-                    None => Blame { id, status: CellStatus::Unassessed, overdue: false, plan: None, plan_due: None },
-                }
-            })
-            .filter(|b| b.status != CellStatus::Green)
-            .collect();
-        out.sort_by_key(Blame::rank);
         out
     }
 
     /// The worst colour among blamed items.
-    pub fn worst(blame: &[Blame]) -> Option<Status> {
-        blame.iter().map(|b| if b.is_red() { Status::Red } else { Status::Yellow }).max()
+    pub fn worst(blame: &[Blamed]) -> Option<Status> {
+        blame.iter().map(|b| if b.blame.is_red() { Status::Red } else { Status::Yellow }).max()
     }
 }
 
@@ -353,7 +395,7 @@ mod tests {
             id: "rollback".into(),
             status,
             overdue,
-            plan: Some("https://tracker.example/PAY-40".into()),
+            plan: Some(Arc::from("https://tracker.example/PAY-40")),
             plan_due: NaiveDate::from_ymd_opt(2027, 1, 31),
         };
         assert_eq!(b(CellStatus::Red, true).text(), "rollback: plan PAY-40 overdue since 2027-01-31");

@@ -479,7 +479,7 @@ fn team_card(h: &mut String, rules: &Rules, t: &Team, effective: Status, now: Da
     }
     let blamed = rules.board().blame_anywhere(t.name.as_str(), now);
     if !blamed.is_empty() {
-        let lines: Vec<String> = blamed.iter().take(3).map(|b| esc(&b.text())).collect();
+        let lines: Vec<String> = blamed.iter().take(3).map(|b| esc(&b.text)).collect();
         let more = if blamed.len() > 3 { format!("; {} more", blamed.len() - 3) } else { String::new() };
         let _ = write!(h, "<br><span class=\"muted items\">{}{more}</span>", lines.join("; "));
     }

@@ -42,7 +42,7 @@ impl<'a> TeamView<'a> {
             name: team.name.as_str(),
             status: team.status(),
             effective_status,
-            items,
+            items: items.into_iter().map(|b| b.blame).collect(),
             environments,
             overdue: team.overdue(t),
             plan: team.spec.plan.as_deref(),
