@@ -182,3 +182,115 @@ impl<'a> WindowView<'a> {
         }
     }
 }
+
+/// Where a deployment stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DeploymentStatus {
+    Started,
+    Succeeded,
+    Failed,
+    RolledBack,
+}
+
+impl DeploymentStatus {
+    pub fn parse(text: &str) -> Option<DeploymentStatus> {
+        match text {
+            "started" => Some(DeploymentStatus::Started),
+            "succeeded" => Some(DeploymentStatus::Succeeded),
+            "failed" => Some(DeploymentStatus::Failed),
+            "rolled_back" => Some(DeploymentStatus::RolledBack),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentStatus::Started => "started",
+            DeploymentStatus::Succeeded => "succeeded",
+            DeploymentStatus::Failed => "failed",
+            DeploymentStatus::RolledBack => "rolled_back",
+        }
+    }
+
+    /// Failed or rolled back: a change that failed.
+    pub fn failed(self) -> bool {
+        matches!(self, DeploymentStatus::Failed | DeploymentStatus::RolledBack)
+    }
+
+    pub fn finished(self) -> bool {
+        self != DeploymentStatus::Started
+    }
+}
+
+/// A deployment report, as CI sends it to `POST /deployments`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct DeploymentReport {
+    /// Absent on a first report: the gate makes one. Later reports of the same deployment send it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    /// `started`, `succeeded`, `failed` or `rolled_back`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// The decision that let it go.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline_url: Option<String>,
+    /// RFC 3339; default: now, on the first report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    /// RFC 3339; default: now, once the status is not `started`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<String>,
+}
+
+impl Known for DeploymentReport {
+    const FIELDS: &'static [&'static str] = &[
+        "id",
+        "team",
+        "service",
+        "environment",
+        "status",
+        "decision_id",
+        "version",
+        "commit",
+        "pipeline_url",
+        "started_at",
+        "finished_at",
+    ];
+}
+
+/// A deployment as the gate keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Deployment {
+    pub id: String,
+    pub team: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    pub environment: String,
+    pub status: DeploymentStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pipeline_url: Option<String>,
+    pub started_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<DateTime<Utc>>,
+    /// The token that reported it last.
+    pub reported_by: String,
+}

@@ -4,6 +4,7 @@ mod check;
 mod ci;
 mod health;
 mod override_;
+mod report;
 mod serve;
 mod token;
 mod validate;
@@ -44,6 +45,8 @@ enum Command {
     Override(override_::Request),
     /// Ask the gate before a deploy: exit 0 allowed, 1 denied, 2 could not ask.
     Check(check::Check),
+    /// Report a deployment's start or outcome (token with the deploy role).
+    Report(report::Report),
     /// Exit 0 when the gate at URL is ready (for container health checks).
     Health {
         /// Default: 127.0.0.1 on the port of DEPLOY_GATE_SERVER__LISTEN, else 8080.
@@ -83,6 +86,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate { config } => validate::run(&config),
         Command::Override(request) => override_::run(request),
         Command::Check(check) => check::run(check),
+        Command::Report(report) => report::run(report),
         Command::Health { url } => health::run(url),
         Command::Token { command: TokenCommand::New { name, role, teams, environments } } => {
             let role = crate::config::Role::parse(&role).unwrap_or(crate::config::Role::Read);

@@ -7,6 +7,7 @@ mod calendar;
 mod catalog;
 mod decisions;
 mod definitions;
+mod deployments;
 mod idempotency;
 mod overrides;
 mod scorecard;
@@ -23,6 +24,7 @@ pub use calendar::{Calendar, CalendarQuery, Entry, calendar};
 pub use catalog::{Catalog, Live, ReloadStatus, Reloaded};
 pub use decisions::{DecisionRecord, Question};
 pub use definitions::{team_not_found, window_not_found};
+pub use deployments::{DeliveryStats, Report};
 pub use idempotency::Made;
 pub use overrides::{DEFAULT_TTL, MAX_ACTIVE_OVERRIDES, override_not_found};
 pub use scorecard::{

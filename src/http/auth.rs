@@ -180,6 +180,10 @@ role_extractor!(
     TeamEditor, [Role::Admin, Role::Team], "editing a team's scorecard"
 );
 role_extractor!(
+    /// May report deployments: deploy and admin tokens, and override tokens for their own teams.
+    Reporter, [Role::Admin, Role::Deploy, Role::Override], "reporting deployments"
+);
+role_extractor!(
     /// May read the audit log.
     Auditor, [Role::Admin, Role::Read], "the audit log"
 );

@@ -9,7 +9,7 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::routes::{
-    audit, calendar, dashboard, decisions, health, overrides, scorecard, scorecard_page, teams, windows,
+    audit, calendar, dashboard, decisions, deployments, health, overrides, scorecard, scorecard_page, teams, windows,
 };
 use super::routes_table::ROUTES;
 use crate::error::ErrorCode;
@@ -85,6 +85,7 @@ impl Modify for ErrorResponses {
         scorecard::get, scorecard::put, scorecard::history, scorecard_page::page,
         overrides::create, overrides::list, overrides::revoke,
         audit::list,
+        deployments::report_route, deployments::list, deployments::delivery,
         health::healthz, health::readyz, health::metrics,
         dashboard::page, openapi_json, docs,
     ),
@@ -96,6 +97,7 @@ impl Modify for ErrorResponses {
         (name = "teams", description = "Teams and their risk scorecard"),
         (name = "overrides", description = "Emergency exceptions"),
         (name = "audit", description = "Every decision, override and change"),
+        (name = "deployments", description = "Deployments as CI reports them, and delivery statistics"),
         (name = "operations", description = "Health, metrics, the dashboard, this document"),
     )
 )]

@@ -52,6 +52,10 @@ routes! {
     "GET" "/overrides" => [InvalidParameter, UnknownParameter, InvalidQuery, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];
     "DELETE" "/overrides/{id}" => [Unauthorized, Forbidden, TooManyRequests, OverrideNotFound, OverrideEnded, StoreUnavailable];
     "GET" "/audit" => [InvalidParameter, UnknownParameter, InvalidQuery, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];
+    "POST" "/deployments" => [InvalidJson, PayloadTooLarge, MissingParameter, InvalidParameter, UnknownParameter, Unauthorized, Forbidden, TooManyRequests,
+        DeploymentConflict, InvalidValue, StoreUnavailable];
+    "GET" "/deployments" => [InvalidParameter, UnknownParameter, InvalidQuery, StoreUnavailable];
+    "GET" "/stats/delivery" => [InvalidParameter, UnknownParameter, InvalidQuery, StoreUnavailable];
     "GET" "/healthz" => [];
     "GET" "/readyz" => [];
     "GET" "/metrics" => [];

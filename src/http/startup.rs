@@ -20,7 +20,7 @@ use super::error::{json_error, path_error, query_error};
 use super::metrics::Metrics;
 use super::openapi::ApiDoc;
 use super::routes::{
-    audit, calendar, dashboard, decisions, health, overrides, scorecard, scorecard_page, teams, windows,
+    audit, calendar, dashboard, decisions, deployments, health, overrides, scorecard, scorecard_page, teams, windows,
 };
 use super::routes_table::declares;
 use crate::config::{Config, config_files};
@@ -286,6 +286,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/overrides").route(web::get().to(overrides::list)).route(web::post().to(overrides::create)))
         .service(resource("/overrides/{id}").route(web::delete().to(overrides::revoke)))
         .service(resource("/audit").route(web::get().to(audit::list)))
+        .service(
+            resource("/deployments")
+                .route(web::get().to(deployments::list))
+                .route(web::post().to(deployments::report_route)),
+        )
+        .service(resource("/stats/delivery").route(web::get().to(deployments::delivery)))
         .service(resource("/openapi.json").route(web::get().to(openapi_json)))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .service(

@@ -7,6 +7,7 @@
 
 mod audit;
 mod definitions;
+mod deployments;
 mod idempotency;
 mod journal;
 mod overrides;
@@ -215,6 +216,39 @@ pub trait Overrides {
     /// Record the expiry of every override that ran out by `now`, exactly
     /// once however many replicas ask; answers those this call recorded.
     fn record_expired(&self, now: DateTime<Utc>) -> impl Future<Output = anyhow::Result<Vec<Override>>> + Send;
+}
+
+/// Which deployments to list, newest first.
+#[derive(Clone, Debug, Default)]
+pub struct DeploymentFilter {
+    pub team: Option<String>,
+    pub service: Option<String>,
+    pub environment: Option<String>,
+    /// Started at or after.
+    pub since: Option<DateTime<Utc>>,
+    pub limit: i64,
+}
+
+/// Deployments as CI reports them.
+pub trait Deployments {
+    /// Create or update deployment `id`: `merge` makes the new record from
+    /// the stored one (or refuses), inside the write transaction, so two
+    /// reports for one deployment never lose each other's fields. Answers
+    /// the record and whether it is new.
+    fn report_deployment<F>(
+        &self,
+        id: &str,
+        merge: F,
+        by: &str,
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = anyhow::Result<Result<(crate::wire::Deployment, bool), crate::error::Error>>> + Send
+    where
+        F: FnOnce(Option<crate::wire::Deployment>) -> Result<crate::wire::Deployment, crate::error::Error> + Send;
+    /// Deployments, newest first.
+    fn deployments(
+        &self,
+        filter: &DeploymentFilter,
+    ) -> impl Future<Output = anyhow::Result<Vec<crate::wire::Deployment>>> + Send;
 }
 
 /// The append-only audit log.

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "idempotency keys", include_str!("migrations/sqlite/0003_idempotency.sql")),
     (4, "unrecorded expiries", include_str!("migrations/sqlite/0004_unrecorded_expiries.sql")),
     (5, "scorecard cells", include_str!("migrations/sqlite/0005_scorecard.sql")),
+    (6, "deployments", include_str!("migrations/sqlite/0006_deployments.sql")),
 ];
 
 /// The file path of a `sqlite://PATH` (or `sqlite:PATH`) URL, without options.

@@ -6,6 +6,7 @@ mod auth;
 mod calendar;
 mod can_deploy;
 mod dashboard;
+mod deployments;
 mod errors;
 #[allow(dead_code)] // shared with the other test binaries, which use other parts
 mod helpers;

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod calendar;
 pub mod dashboard;
 pub mod decisions;
+pub mod deployments;
 pub mod health;
 pub mod overrides;
 pub mod scorecard;

@@ -1,0 +1,303 @@
+//! Deployments as CI reports them, and what they say about delivery:
+//! deployments per week, change failure rate, time to restore, and how long
+//! pipelines waited on the gate.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::{Caller, DecisionRecord, Gate};
+use crate::config::Role;
+use crate::error::{Error, ErrorCode};
+use crate::policy::Target;
+use crate::store::{AuditFilter, DeploymentFilter, Deployments};
+use crate::wire::{Deployment, DeploymentStatus};
+
+/// Records read for one statistic, at most.
+const STATS_READ_MAX: i64 = 100_000;
+
+/// A checked deployment report.
+#[derive(Clone, Debug)]
+pub struct Report {
+    pub id: Option<String>,
+    pub target: Target,
+    pub status: DeploymentStatus,
+    pub decision_id: Option<String>,
+    pub version: Option<String>,
+    pub commit: Option<String>,
+    pub pipeline_url: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+fn conflict(message: String) -> Error {
+    Error::new(ErrorCode::DeploymentConflict, message)
+}
+
+/// The new record from the stored one (if any) and a report.
+fn merge(before: Option<Deployment>, r: Report, id: &str, by: &str, now: DateTime<Utc>) -> Result<Deployment, Error> {
+    let team = r.target.team.to_string();
+    let environment = r.target.environment.to_string();
+    let service = r.target.service.as_ref().map(|s| s.to_string());
+    let mut d = match before {
+        None => Deployment {
+            id: id.to_string(),
+            team,
+            service,
+            environment,
+            status: r.status,
+            decision_id: None,
+            version: None,
+            commit: None,
+            pipeline_url: None,
+            started_at: r.started_at.unwrap_or(now),
+            finished_at: None,
+            reported_by: by.to_string(),
+        },
+        Some(d) => {
+            if d.team != team || d.environment != environment || (service.is_some() && d.service != service) {
+                return Err(conflict(format!(
+                    "deployment `{id}` is of {}{} in {}, not of {}; a new deployment needs a new id",
+                    d.team,
+                    d.service.as_deref().map(|s| format!("/{s}")).unwrap_or_default(),
+                    d.environment,
+                    r.target
+                )));
+            }
+            if d.status.finished() && r.status == DeploymentStatus::Started {
+                return Err(conflict(format!(
+                    "deployment `{id}` already finished ({}); report a new deployment with a new id",
+                    d.status.as_str()
+                )));
+            }
+            let mut d = d;
+            d.status = r.status;
+            d.reported_by = by.to_string();
+            if let Some(s) = r.started_at {
+                d.started_at = s;
+            }
+            d
+        }
+    };
+    d.decision_id = r.decision_id.or(d.decision_id);
+    d.version = r.version.or(d.version);
+    d.commit = r.commit.or(d.commit);
+    d.pipeline_url = r.pipeline_url.or(d.pipeline_url);
+    d.finished_at = match r.status {
+        DeploymentStatus::Started => None,
+        _ => Some(r.finished_at.or(d.finished_at).unwrap_or(now)),
+    };
+    if let Some(f) = d.finished_at.filter(|f| *f < d.started_at) {
+        return Err(Error::field(
+            ErrorCode::InvalidValue,
+            "finished_at",
+            format!("finished_at {f} is before the deployment started ({})", d.started_at),
+        ));
+    }
+    Ok(d)
+}
+
+/// Delivery as the deployments and decisions tell it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DeliveryStats {
+    pub since: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    pub team: Option<String>,
+    pub environment: Option<String>,
+    /// Deployments started in the range.
+    pub deployments: usize,
+    pub deployments_per_week: f64,
+    /// (failed + rolled back) / finished; null when none finished.
+    pub change_failure_rate: Option<f64>,
+    /// Median seconds from a failed (or rolled back) deployment's end to the
+    /// end of the next successful one of the same service and environment.
+    pub time_to_restore: Option<f64>,
+    pub time_to_restore_samples: usize,
+    /// Median seconds a pipeline waited on the gate: from its first denied
+    /// decision to its first allowed one (same `pipeline_url`).
+    pub gate_wait: Option<f64>,
+    pub gate_wait_samples: usize,
+    /// Those waits added up, in seconds.
+    pub gate_wait_total: f64,
+}
+
+fn median(mut xs: Vec<f64>) -> Option<f64> {
+    if xs.is_empty() {
+        return None;
+    }
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    Some(if n % 2 == 1 { xs[n / 2] } else { (xs[n / 2 - 1] + xs[n / 2]) / 2.0 })
+}
+
+fn seconds(d: Duration) -> f64 {
+    d.num_milliseconds() as f64 / 1000.0
+}
+
+/// Failed to the next succeeded, per service and environment.
+fn restores(deployments: &[Deployment]) -> Vec<f64> {
+    let mut by_target: HashMap<(&str, Option<&str>, &str), Vec<&Deployment>> = HashMap::new();
+    for d in deployments {
+        by_target.entry((&d.team, d.service.as_deref(), &d.environment)).or_default().push(d);
+    }
+    let mut out = Vec::new();
+    for list in by_target.values_mut() {
+        list.sort_by_key(|d| d.started_at);
+        for (i, failed) in list.iter().enumerate().filter(|(_, d)| d.status.failed()) {
+            let broke = failed.finished_at.unwrap_or(failed.started_at);
+            let next = list[i + 1..].iter().find(|d| d.status == DeploymentStatus::Succeeded);
+            if let Some(fixed) = next.and_then(|d| d.finished_at) {
+                out.push(seconds(fixed - broke));
+            }
+        }
+    }
+    out
+}
+
+/// First deny to first allow after it, per pipeline.
+fn gate_waits(decisions: &[(DateTime<Utc>, DecisionRecord)]) -> Vec<f64> {
+    let mut by_pipeline: HashMap<&str, Vec<(DateTime<Utc>, bool)>> = HashMap::new();
+    for (at, d) in decisions {
+        if let Some(p) = d.pipeline_url.as_deref() {
+            by_pipeline.entry(p).or_default().push((*at, d.allowed));
+        }
+    }
+    let mut out = Vec::new();
+    for list in by_pipeline.values_mut() {
+        list.sort();
+        let Some(first_deny) = list.iter().position(|(_, allowed)| !allowed) else { continue };
+        if let Some((allowed_at, _)) = list[first_deny..].iter().find(|(_, allowed)| *allowed) {
+            out.push(seconds(*allowed_at - list[first_deny].0));
+        }
+    }
+    out
+}
+
+impl Gate {
+    /// `POST /deployments`: create or update; answers the record and whether it is new.
+    pub async fn report_deployment(
+        &self,
+        r: Report,
+        by: &Caller,
+        now: DateTime<Utc>,
+    ) -> Result<(Deployment, bool), Error> {
+        let (team, env) = (r.target.team.as_str(), r.target.environment.as_str());
+        if by.role != Role::Admin && !by.in_scope(team, env) {
+            return Err(Error::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "token '{}' may not report deployments of team {team} in {env}; its scope is its configured teams and environments",
+                    by.name
+                ),
+            ));
+        }
+        let id = r.id.clone().unwrap_or_else(|| format!("dep-{}", uuid::Uuid::new_v4().simple()));
+        let by_name = by.name.clone();
+        let key = id.clone();
+        let reported = self
+            .store
+            .report_deployment(&id, move |before| merge(before, r, &key, &by_name, now), &by.name, now)
+            .await
+            .map_err(|e| Error::store(e, "record the deployment"))??;
+        tracing::info!(deployment = %reported.0.id, status = reported.0.status.as_str(), by = %by.name, "deployment reported");
+        Ok(reported)
+    }
+
+    /// `GET /deployments`, newest first.
+    pub async fn deployments(&self, filter: &DeploymentFilter) -> Result<Vec<Deployment>, Error> {
+        self.store.deployments(filter).await.map_err(|e| Error::store(e, "read the deployments"))
+    }
+
+    /// `GET /stats/delivery`.
+    pub async fn delivery_stats(
+        &self,
+        team: Option<String>,
+        environment: Option<String>,
+        since: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<DeliveryStats, Error> {
+        let filter = DeploymentFilter {
+            team: team.clone(),
+            service: None,
+            environment: environment.clone(),
+            since: Some(since),
+            limit: STATS_READ_MAX,
+        };
+        let deployments = self.deployments(&filter).await?;
+        let finished: Vec<&Deployment> = deployments.iter().filter(|d| d.status.finished()).collect();
+        let failed = finished.iter().filter(|d| d.status.failed()).count();
+        let weeks = (seconds(now - since) / (7.0 * 86_400.0)).max(1.0 / 7.0);
+        let audit = AuditFilter {
+            kind: Some("decision".into()),
+            team: team.clone(),
+            since: Some(since),
+            before: None,
+            limit: STATS_READ_MAX,
+        };
+        let decisions: Vec<(DateTime<Utc>, DecisionRecord)> = self
+            .audit_records(&audit)
+            .await?
+            .into_iter()
+            .filter_map(|r| DecisionRecord::from_details(&r.entry.details).map(|d| (r.entry.at, d)))
+            .filter(|(_, d)| environment.as_ref().is_none_or(|e| d.target.environment.as_str() == e))
+            .collect();
+        let restores = restores(&deployments);
+        let waits = gate_waits(&decisions);
+        Ok(DeliveryStats {
+            since,
+            until: now,
+            team,
+            environment,
+            deployments: deployments.len(),
+            deployments_per_week: (deployments.len() as f64 / weeks * 100.0).round() / 100.0,
+            change_failure_rate: (!finished.is_empty()).then(|| failed as f64 / finished.len() as f64),
+            time_to_restore_samples: restores.len(),
+            time_to_restore: median(restores),
+            gate_wait_samples: waits.len(),
+            gate_wait_total: waits.iter().sum(),
+            gate_wait: median(waits),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().expect("instant")
+    }
+
+    fn dep(id: &str, status: DeploymentStatus, start: &str, end: &str) -> Deployment {
+        Deployment {
+            id: id.into(),
+            team: "payments".into(),
+            service: Some("api".into()),
+            environment: "production".into(),
+            status,
+            decision_id: None,
+            version: None,
+            commit: None,
+            pipeline_url: None,
+            started_at: at(start),
+            finished_at: Some(at(end)),
+            reported_by: "ci".into(),
+        }
+    }
+
+    #[test]
+    fn time_to_restore_runs_from_a_failure_to_the_next_success() {
+        use DeploymentStatus::*;
+        let list = [
+            dep("a", Succeeded, "2026-11-02T10:00:00Z", "2026-11-02T10:10:00Z"),
+            dep("b", Failed, "2026-11-03T10:00:00Z", "2026-11-03T10:10:00Z"),
+            dep("c", RolledBack, "2026-11-03T11:00:00Z", "2026-11-03T11:05:00Z"),
+            dep("d", Succeeded, "2026-11-03T12:00:00Z", "2026-11-03T12:10:00Z"),
+        ];
+        let mut r = restores(&list);
+        r.sort_by(f64::total_cmp);
+        assert_eq!(r, [3900.0, 7200.0]);
+        assert_eq!(median(r), Some(5550.0));
+    }
+}
