@@ -295,3 +295,69 @@ status = "red"
         }
     }
 }
+
+/// `deploy-gate report` (or `report-deployment.sh`) with the CI run's variables.
+async fn report(client: Client, url: &str, status: &str, env: &[(&str, &str)]) -> Run {
+    let mut cmd = match client {
+        Client::Binary => {
+            let mut c = tokio::process::Command::new(env!("CARGO_BIN_EXE_deploy-gate"));
+            c.arg("report");
+            c
+        }
+        Client::Script => {
+            let mut c = tokio::process::Command::new("bash");
+            c.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/ci-examples/report-deployment.sh"));
+            c
+        }
+    };
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("DEPLOY_GATE_") || k.starts_with("GITHUB_")) {
+        cmd.env_remove(k);
+    }
+    cmd.env("DEPLOY_GATE_URL", url)
+        .env("DEPLOY_GATE_TOKEN", ADMIN)
+        .args(["--team", "payments", "--service", "api", "--environment", "production", "--status", status])
+        .envs(env.iter().copied());
+    let started = Instant::now();
+    let out = cmd.output().await.expect("run the reporter");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into(),
+        stderr: String::from_utf8_lossy(&out.stderr).into(),
+        took: started.elapsed(),
+    }
+}
+
+#[tokio::test]
+async fn a_deployment_started_by_one_client_is_finished_by_the_other_in_the_same_ci_run() {
+    let app = spawn_app(&config(Utc::now() + chrono::Duration::hours(2))).await;
+    let github = [
+        ("GITHUB_ACTIONS", "true"),
+        ("GITHUB_SERVER_URL", "https://github.com"),
+        ("GITHUB_REPOSITORY", "shop/payments"),
+        ("GITHUB_RUN_ID", "4242"),
+        ("GITHUB_SHA", "0123abc"),
+    ];
+    let clients = both();
+    let (first, last) = (clients[0], *clients.last().expect("a client"));
+    let r = report(first, &app.address, "started", &github).await;
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    let r = report(last, &app.address, "failed", &github).await;
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("failed"), "{}", r.stdout);
+    let (_, list) = app.get_json("/deployments?team=payments").await;
+    let list = list.as_array().expect("list");
+    assert_eq!(list.len(), 1, "one deployment, started and finished: {list:?}");
+    assert_eq!(list[0]["status"], "failed");
+    assert_eq!(list[0]["pipeline_url"], "https://github.com/shop/payments/actions/runs/4242");
+    assert_eq!(list[0]["commit"], "0123abc");
+    // Another run is another deployment; a bad status is refused before asking.
+    let other = [("GITHUB_RUN_ID", "4243")];
+    let env: Vec<(&str, &str)> = github.iter().filter(|(k, _)| *k != "GITHUB_RUN_ID").chain(&other).copied().collect();
+    for client in clients {
+        assert_eq!(report(client, &app.address, "succeeded", &env).await.code, Some(0));
+        let bad = report(client, &app.address, "done", &env).await;
+        assert_eq!(bad.code, Some(2), "{client:?}: {}", bad.stderr);
+    }
+    let (_, list) = app.get_json("/deployments?team=payments").await;
+    assert_eq!(list.as_array().expect("list").len(), 2);
+}
