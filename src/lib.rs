@@ -10,4 +10,5 @@ pub mod http;
 pub mod policy;
 pub mod schedule;
 pub mod store;
+pub mod traffic;
 pub mod wire;

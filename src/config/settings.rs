@@ -341,7 +341,7 @@ fn environment_policy(
         problems.push(Problem::new(file, &scope, "", ErrorCode::InvalidType, message));
         return None;
     };
-    let mut ef = Fields::new(table, file, scope, &["red", "yellow", "unknown_team"]);
+    let mut ef = Fields::new(table, file, scope, &["red", "yellow", "unknown_team", "busy_traffic", "peak_traffic"]);
     let defaults = EnvironmentPolicy::default();
     let mut action = |key: &str, default: Action| match ef.string(key) {
         None => default,
@@ -354,6 +354,8 @@ fn environment_policy(
         red: action("red", defaults.red),
         yellow: action("yellow", defaults.yellow),
         unknown_team: action("unknown_team", defaults.unknown_team),
+        busy_traffic: action("busy_traffic", defaults.busy_traffic),
+        peak_traffic: action("peak_traffic", defaults.peak_traffic),
     };
     problems.append(&mut ef.finish());
     Some((name, p))

@@ -11,6 +11,7 @@ use super::team::{Action, Status};
 use super::window::{Kind, Window};
 use super::{Override, Rules, Target};
 use crate::schedule::Cursor;
+use crate::traffic::{Level, Profile};
 
 /// How far ahead `next_allowed_at` looks before answering null.
 pub const HORIZON: Duration = Duration::days(365);
@@ -29,6 +30,8 @@ pub enum Code {
     PlanOverdue,
     UnknownTeam,
     UnknownEnvironment,
+    BusyTraffic,
+    PeakTraffic,
     /// A code this build does not know (a newer gate sent it).
     #[serde(other)]
     Unknown,
@@ -45,6 +48,8 @@ impl Code {
             Code::PlanOverdue => "plan_overdue",
             Code::UnknownTeam => "unknown_team",
             Code::UnknownEnvironment => "unknown_environment",
+            Code::BusyTraffic => "busy_traffic",
+            Code::PeakTraffic => "peak_traffic",
             Code::Unknown => "unknown",
         }
     }
@@ -297,6 +302,23 @@ pub fn decide(
     expected: Option<Duration>,
     overrides: &[Override],
 ) -> Decision {
+    decide_with_traffic(rules, target, t, expected, overrides, None)
+}
+
+/// How long a deploy is taken to run through traffic when it does not say.
+pub const TRAFFIC_DEFAULT_DURATION: Duration = Duration::minutes(30);
+
+/// [`decide`], with the week profile of the target's service: a deploy that
+/// would run through a busy or peak hour gets `busy_traffic` or
+/// `peak_traffic`, a warning or a reason by the environment's policy.
+pub fn decide_with_traffic(
+    rules: &Rules,
+    target: &Target,
+    t: DateTime<Utc>,
+    expected: Option<Duration>,
+    overrides: &[Override],
+    traffic: Option<&Profile>,
+) -> Decision {
     let expected = expected.filter(|d| *d > Duration::zero());
     let ask = Ask { target, t, expected, horizon: t + HORIZON };
     // Starts are looked for a little past the horizon, so that a deploy of
@@ -314,6 +336,9 @@ pub fn decide(
         reasons.push(r);
     }
     if let Some(r) = unknown_environment(rules, target, &mut warnings) {
+        reasons.push(r);
+    }
+    if let Some(r) = traffic.and_then(|p| busy(rules, target, p, t, expected, &mut warnings)) {
         reasons.push(r);
     }
     if outside {
@@ -448,6 +473,40 @@ fn unknown_environment(rules: &Rules, target: &Target, warnings: &mut Vec<Reason
         }
         Action::Warn => {
             warnings.push(Reason::of_team(Code::UnknownEnvironment, message));
+            None
+        }
+        Action::Allow => None,
+    }
+}
+
+/// A deploy running through a busy or peak hour of its service's week.
+fn busy(
+    rules: &Rules,
+    target: &Target,
+    profile: &Profile,
+    t: DateTime<Utc>,
+    expected: Option<Duration>,
+    warnings: &mut Vec<Reason>,
+) -> Option<Reason> {
+    let duration = expected.unwrap_or(TRAFFIC_DEFAULT_DURATION);
+    let slot = profile.busiest(t, duration);
+    let policy = rules.policy(target.environment.as_str());
+    let (code, action, level) = match Level::of(slot.percentile) {
+        Level::Peak => (Code::PeakTraffic, policy.peak_traffic, "a peak"),
+        Level::Busy => (Code::BusyTraffic, policy.busy_traffic, "a busy"),
+        Level::Quiet | Level::Normal => return None,
+    };
+    let message = format!(
+        "A deploy of {} now would run through {level} hour of its week ({} {:02}:00 {}, busier than {:.0}% of the week's hours, about {:.0} requests a minute)",
+        profile.service, slot.day, slot.hour, profile.timezone, slot.percentile, slot.requests
+    );
+    let mut r = Reason::of_team(code, message);
+    // Traffic passes: an override lifts it, and so does time.
+    r.timed = true;
+    match action {
+        Action::Deny => Some(r),
+        Action::Warn => {
+            warnings.push(r);
             None
         }
         Action::Allow => None,

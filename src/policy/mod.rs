@@ -15,7 +15,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use decision::{Code, Decision, OverrideRef, Reason, Verdict, decide};
+pub use decision::{
+    Code, Decision, OverrideRef, Reason, TRAFFIC_DEFAULT_DURATION, Verdict, decide, decide_with_traffic,
+};
 pub use override_::Override;
 pub use scorecard::{
     ApiCells, Blame, Blamed, Board, Cell, CellSpec, CellStatus, Item, Placed, Scorecard, Unassessed, due_instant,

@@ -131,11 +131,21 @@ pub struct EnvironmentPolicy {
     pub red: Action,
     pub yellow: Action,
     pub unknown_team: Action,
+    /// A deploy running through a busy hour of its service's week (75th percentile and up).
+    pub busy_traffic: Action,
+    /// ... through a peak hour (95th percentile and up).
+    pub peak_traffic: Action,
 }
 
 impl Default for EnvironmentPolicy {
     /// For environments the config does not list.
     fn default() -> Self {
-        EnvironmentPolicy { red: Action::Warn, yellow: Action::Allow, unknown_team: Action::Allow }
+        EnvironmentPolicy {
+            red: Action::Warn,
+            yellow: Action::Allow,
+            unknown_team: Action::Allow,
+            busy_traffic: Action::Warn,
+            peak_traffic: Action::Warn,
+        }
     }
 }
