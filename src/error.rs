@@ -55,6 +55,7 @@ catalogue! {
     WindowNotFound = "window_not_found", 404, "No window has this id.";
     TeamNotFound = "team_not_found", 404, "No team has this name.";
     OverrideNotFound = "override_not_found", 404, "No override has this id.";
+    NoTrafficData = "no_traffic_data", 404, "No traffic source has data for this service (yet); /readyz lists the sources and their last errors.";
     ItemNotFound = "item_not_found", 404, "No scorecard item has this id; GET /scorecard lists them.";
     MethodNotAllowed = "method_not_allowed", 405, "The route exists but not with this HTTP method.";
     WindowExists = "window_exists", 409, "POST /windows with an id that exists; PUT /windows/{id} replaces it.";

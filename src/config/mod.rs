@@ -7,6 +7,7 @@ mod lines;
 mod scorecard;
 mod settings;
 mod team;
+mod traffic;
 mod window;
 
 use std::collections::HashMap;
@@ -20,6 +21,7 @@ pub use json::{table_from_json, team_from_json, window_from_json};
 pub use scorecard::{CELL_KEYS, cell_from_table};
 pub use settings::{DEFAULTS, LogFormat, Role, Settings, TokenSpec, hex, hex32, token_digest};
 pub use team::team_from_table;
+pub use traffic::{NEW_RELIC_ENDPOINT, TrafficSettings};
 pub use window::{check_id, parse_duration_text, parse_time_text, window_from_table};
 
 use crate::error::ErrorCode;
@@ -27,7 +29,7 @@ use crate::policy::{Rules, Scorecard, Source, Team, Window};
 use settings::Located;
 
 const SETTINGS_TABLES: &[&str] = &["server", "store", "auth", "policy"];
-const TOP_LEVEL: &[&str] = &["server", "store", "auth", "policy", "scorecard", "windows", "teams"];
+const TOP_LEVEL: &[&str] = &["server", "store", "auth", "policy", "scorecard", "traffic", "windows", "teams"];
 
 /// A loaded, valid configuration.
 #[derive(Clone, Debug)]
@@ -37,6 +39,8 @@ pub struct Config {
     pub teams: Vec<Arc<Team>>,
     /// The risk items and how unassessed cells count.
     pub scorecard: Arc<Scorecard>,
+    /// Where traffic data comes from.
+    pub traffic: Arc<TrafficSettings>,
     /// The files read, in order.
     pub files: Vec<PathBuf>,
 }
@@ -116,7 +120,15 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
             reader.top_level(file, key, value);
         }
     }
-    let Reader { mut problems, settings_at, windows, teams, scorecard_at, cells, .. } = reader;
+    let Reader { mut problems, settings_at, windows, teams, scorecard_at, cells, traffic_at, .. } = reader;
+    let traffic = match traffic_at {
+        Some((file, table)) => {
+            let (traffic, mut p) = traffic::traffic_from_table(table, file);
+            problems.append(&mut p);
+            traffic
+        }
+        None => TrafficSettings::default(),
+    };
     let settings = settings_from(&settings_at, env, &mut problems);
     let scorecard = match &scorecard_at {
         Some((file, table)) => {
@@ -142,9 +154,14 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
         }
     }
     match settings {
-        Some(settings) if problems.is_empty() => {
-            Ok(Config { settings, windows, teams, scorecard: Arc::new(scorecard), files: Vec::new() })
-        }
+        Some(settings) if problems.is_empty() => Ok(Config {
+            settings,
+            windows,
+            teams,
+            scorecard: Arc::new(scorecard),
+            traffic: Arc::new(traffic),
+            files: Vec::new(),
+        }),
         _ => Err(problems),
     }
 }
@@ -159,6 +176,8 @@ struct Reader<'a> {
     cells: Vec<(String, String, String)>,
     /// `[scorecard]`, which may stand in one file only.
     scorecard_at: Option<(&'a str, &'a Table)>,
+    /// `[traffic]`, likewise.
+    traffic_at: Option<(&'a str, &'a Table)>,
     windows: Vec<Arc<Window>>,
     window_files: HashMap<String, String>,
     teams: Vec<Arc<Team>>,
@@ -194,6 +213,7 @@ impl<'a> Reader<'a> {
         match key {
             k if SETTINGS_TABLES.contains(&k) => self.settings_table(file, k, value),
             "scorecard" => self.scorecard_table(file, value),
+            "traffic" => self.traffic_table(file, value),
             "windows" | "teams" => {
                 let Value::Array(items) = value else {
                     self.problem(file, key, "", ErrorCode::InvalidType, format!("must be [[{key}]] tables"));
@@ -249,6 +269,20 @@ impl<'a> Reader<'a> {
             return;
         }
         self.scorecard_at = Some((file, t));
+    }
+
+    /// `[traffic]` and its `[[traffic.sources]]`, in one file only.
+    fn traffic_table(&mut self, file: &'a str, value: &'a Value) {
+        let Value::Table(t) = value else {
+            self.problem(file, "traffic", "", ErrorCode::InvalidType, "must be a table: [traffic]");
+            return;
+        };
+        if let Some((first, _)) = self.traffic_at {
+            let message = format!("[traffic] is also in {first}; keep the traffic sources in one file");
+            self.problem(file, "traffic", "", ErrorCode::MisplacedSettings, message);
+            return;
+        }
+        self.traffic_at = Some((file, t));
     }
 
     fn window(&mut self, file: &str, table: &Table, index: usize) {

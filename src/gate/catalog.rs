@@ -16,6 +16,8 @@ use crate::policy::{ApiCells, Cell, Inputs, Rules, Team, Window};
 pub struct Live {
     pub rules: Rules,
     pub settings: Settings,
+    /// Where traffic data comes from.
+    pub traffic: Arc<crate::config::TrafficSettings>,
     pub loaded_at: DateTime<Utc>,
     /// API windows or teams hidden because a config file now defines the same id.
     pub shadowed: Vec<String>,
@@ -220,5 +222,5 @@ fn build(sources: &Sources, now: DateTime<Utc>) -> Live {
     if !shadowed.is_empty() {
         tracing::warn!(?shadowed, "config files now define what the API had added; the config wins");
     }
-    Live { rules, settings: config.settings.clone(), loaded_at: now, shadowed }
+    Live { rules, settings: config.settings.clone(), traffic: config.traffic.clone(), loaded_at: now, shadowed }
 }

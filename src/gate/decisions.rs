@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Caller, Gate};
 use crate::error::Error;
-use crate::policy::{Code, Decision, Target, Verdict, decide};
+use crate::policy::{Code, Decision, Target, Verdict, decide_with_traffic};
 use crate::store::AuditEntry;
 use crate::wire::Answer;
 
@@ -95,7 +95,15 @@ impl Gate {
         let live = self.live();
         let overrides = self.overrides();
         let t = q.at.unwrap_or(now);
-        let decision = decide(&live.rules, &q.target, t, q.expected, overrides.for_team(q.target.team.as_str()));
+        let profile = q.target.service.as_ref().and_then(|s| self.traffic.profile(s.as_str()));
+        let decision = decide_with_traffic(
+            &live.rules,
+            &q.target,
+            t,
+            q.expected,
+            overrides.for_team(q.target.team.as_str()),
+            profile.as_deref(),
+        );
         let decision_id = uuid::Uuid::new_v4().to_string();
         let simulated = q.at.is_some();
         tracing::info!(

@@ -11,6 +11,7 @@ mod deployments;
 mod idempotency;
 mod overrides;
 mod scorecard;
+mod traffic;
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -31,6 +32,7 @@ pub use scorecard::{
     CellChange, CellView, Counts, DUE_SOON, DayCounts, HISTORY_DAYS_MAX, History, HistoryQuery, ScorecardView, TeamRow,
     item_not_found, scorecard,
 };
+pub use traffic::{SourceStatus, Traffic};
 
 use crate::config::{Config, Role, TokenSpec, team_from_json, window_from_json};
 use crate::error::Error;
@@ -101,6 +103,7 @@ pub struct Gate {
     overrides: ArcSwap<ActiveOverrides>,
     store: Store,
     audit: AuditWriter,
+    traffic: Traffic,
     /// How far the change feed has been applied; the lock makes syncs take turns.
     revision: Mutex<i64>,
 }
@@ -127,6 +130,7 @@ impl Gate {
             overrides: ArcSwap::from_pointee(ActiveOverrides::new(overrides)),
             store,
             audit,
+            traffic: Traffic::new()?,
             revision: Mutex::new(revision),
         })
     }
@@ -141,6 +145,10 @@ impl Gate {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    pub fn traffic(&self) -> &Traffic {
+        &self.traffic
     }
 
     pub fn overrides(&self) -> Arc<ActiveOverrides> {

@@ -9,7 +9,8 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::routes::{
-    audit, calendar, dashboard, decisions, deployments, health, overrides, scorecard, scorecard_page, teams, windows,
+    audit, calendar, dashboard, decisions, deployments, health, impact, overrides, scorecard, scorecard_page, teams,
+    windows,
 };
 use super::routes_table::ROUTES;
 use crate::error::ErrorCode;
@@ -86,6 +87,7 @@ impl Modify for ErrorResponses {
         overrides::create, overrides::list, overrides::revoke,
         audit::list,
         deployments::report_route, deployments::list, deployments::delivery,
+        impact::what_if, impact::profile, impact::heat_map, impact::suggest,
         health::healthz, health::readyz, health::metrics,
         dashboard::page, openapi_json, docs,
     ),
@@ -98,6 +100,7 @@ impl Modify for ErrorResponses {
         (name = "overrides", description = "Emergency exceptions"),
         (name = "audit", description = "Every decision, override and change"),
         (name = "deployments", description = "Deployments as CI reports them, and delivery statistics"),
+        (name = "impact", description = "Traffic data: the week's busy and quiet hours, what a deploy would run through"),
         (name = "operations", description = "Health, metrics, the dashboard, this document"),
     )
 )]

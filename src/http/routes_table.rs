@@ -56,6 +56,10 @@ routes! {
         DeploymentConflict, InvalidValue, StoreUnavailable];
     "GET" "/deployments" => [InvalidParameter, UnknownParameter, InvalidQuery, StoreUnavailable];
     "GET" "/stats/delivery" => [InvalidParameter, UnknownParameter, InvalidQuery, StoreUnavailable];
+    "GET" "/impact" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidQuery, NoTrafficData];
+    "GET" "/impact/profile" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidQuery, NoTrafficData];
+    "GET" "/impact/profile.svg" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidQuery, NoTrafficData];
+    "GET" "/impact/suggest" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidQuery, NoTrafficData];
     "GET" "/healthz" => [];
     "GET" "/readyz" => [];
     "GET" "/metrics" => [];

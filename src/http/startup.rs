@@ -20,7 +20,8 @@ use super::error::{json_error, path_error, query_error};
 use super::metrics::Metrics;
 use super::openapi::ApiDoc;
 use super::routes::{
-    audit, calendar, dashboard, decisions, deployments, health, overrides, scorecard, scorecard_page, teams, windows,
+    audit, calendar, dashboard, decisions, deployments, health, impact, overrides, scorecard, scorecard_page, teams,
+    windows,
 };
 use super::routes_table::declares;
 use crate::config::{Config, config_files};
@@ -86,6 +87,7 @@ impl Application {
         tokio::spawn(record_expiries(gate.clone()));
         tokio::spawn(forget_idempotency_keys(gate.clone()));
         tokio::spawn(follow_changes(gate.clone()));
+        tokio::spawn(fetch_traffic(gate.clone()));
         let hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
             .map_err(|e| tracing::warn!(error = %e, "SIGHUP will not reload the config"))
             .ok();
@@ -129,6 +131,26 @@ async fn forget_idempotency_keys(gate: web::Data<Gate>) {
         tick.tick().await;
         if let Err(e) = gate.store().forget_idempotency_keys(Utc::now()).await {
             tracing::warn!(error = %format!("{e:#}"), "cannot forget old idempotency keys");
+        }
+    }
+}
+
+/// Fetch the traffic sources at start and every `[traffic] refresh`, and at
+/// once when a config reload changes them. Never on a decision's path.
+async fn fetch_traffic(gate: web::Data<Gate>) {
+    loop {
+        let live = gate.live();
+        let settings = live.traffic.clone();
+        if !settings.sources.is_empty() {
+            gate.traffic().refresh(&live, Utc::now()).await;
+        }
+        drop(live);
+        let due = tokio::time::Instant::now() + settings.refresh;
+        while tokio::time::Instant::now() < due {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            if *gate.live().traffic != *settings {
+                break;
+            }
         }
     }
 }
@@ -292,6 +314,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::post().to(deployments::report_route)),
         )
         .service(resource("/stats/delivery").route(web::get().to(deployments::delivery)))
+        .service(resource("/impact").route(web::get().to(impact::what_if)))
+        .service(resource("/impact/profile").route(web::get().to(impact::profile)))
+        .service(resource("/impact/profile.svg").route(web::get().to(impact::heat_map)))
+        .service(resource("/impact/suggest").route(web::get().to(impact::suggest)))
         .service(resource("/openapi.json").route(web::get().to(openapi_json)))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .service(

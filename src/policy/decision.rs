@@ -497,8 +497,14 @@ fn busy(
         Level::Quiet | Level::Normal => return None,
     };
     let message = format!(
-        "A deploy of {} now would run through {level} hour of its week ({} {:02}:00 {}, busier than {:.0}% of the week's hours, about {:.0} requests a minute)",
-        profile.service, slot.day, slot.hour, profile.timezone, slot.percentile, slot.requests
+        "A deploy of {} from {} would run through {level} hour of its week ({} {:02}:00 {}, busier than {:.0}% of the week's hours, about {:.0} requests a minute)",
+        profile.service,
+        profile.zone.local(t).format("%a %H:%M"),
+        slot.day,
+        slot.hour,
+        profile.timezone,
+        slot.percentile,
+        slot.requests
     );
     let mut r = Reason::of_team(code, message);
     // Traffic passes: an override lifts it, and so does time.

@@ -170,6 +170,11 @@ impl Rules {
         self.policy.unknown_environment
     }
 
+    /// The services windows name literally.
+    pub fn service_names(&self) -> HashSet<String> {
+        self.windows.iter().flat_map(|w| w.spec.services.literals().unwrap_or_default()).map(str::to_string).collect()
+    }
+
     /// The environments the policy, a window or an item names literally, sorted.
     pub fn environment_names(&self) -> impl Iterator<Item = &str> {
         let mut names: Vec<&str> = self.named_environments.iter().map(String::as_str).collect();

@@ -5,7 +5,7 @@
 mod profile;
 mod sources;
 
-pub use profile::{DAYS, Level, Profile, SLOTS, Sample, Slot, Suggestion, WhatIf};
+pub use profile::{DAYS, Level, Profile, SLOTS, Sample, Slot, Suggestion, Weekly, WhatIf};
 pub use sources::{
     Kind, PROMETHEUS_MAX_POINTS, Samples, SourceSpec, for_service, join, newrelic_series, prometheus_range, read_csv,
 };

@@ -151,15 +151,25 @@ struct HourMeans {
     latency: Mean,
 }
 
-impl Profile {
-    /// The profile of `samples` (any order) in `zone`; `None` without samples.
-    pub fn build(service: &str, source: &str, zone: Zone, samples: &[Sample]) -> Option<Profile> {
-        // Each hour of each week: the mean of its samples.
-        let mut hours: BTreeMap<(NaiveDate, usize), HourMeans> = BTreeMap::new();
+/// A service's traffic by hour of each week: what the profile is made of,
+/// kept small (an entry per hour) so any number of recent weeks can be asked.
+#[derive(Clone, Debug)]
+pub struct Weekly {
+    pub service: String,
+    pub source: String,
+    pub zone: Zone,
+    /// (the week's Monday, slot) -> mean requests, errors, latency.
+    hours: BTreeMap<(NaiveDate, usize), [Option<f64>; 3]>,
+}
+
+impl Weekly {
+    /// `samples` (any order) by hour of week in `zone`; `None` without samples.
+    pub fn from_samples(service: &str, source: &str, zone: Zone, samples: &[Sample]) -> Option<Weekly> {
+        let mut acc: BTreeMap<(NaiveDate, usize), HourMeans> = BTreeMap::new();
         for s in samples.iter().filter(|s| s.requests.is_finite() && s.requests >= 0.0) {
             let local = zone.local(s.at);
             let monday = local.date() - Duration::days(local.weekday().num_days_from_monday() as i64);
-            let h = hours.entry((monday, slot_of(local))).or_default();
+            let h = acc.entry((monday, slot_of(local))).or_default();
             h.requests.add(s.requests);
             if let Some(e) = s.errors.filter(|e| e.is_finite() && *e >= 0.0) {
                 h.errors.add(e);
@@ -168,16 +178,23 @@ impl Profile {
                 h.latency.add(l);
             }
         }
-        if hours.is_empty() {
+        if acc.is_empty() {
             return None;
         }
-        let weeks = hours.keys().map(|(w, _)| *w).collect::<std::collections::BTreeSet<_>>().len();
+        let hours = acc.into_iter().map(|(k, h)| (k, [h.requests.get(), h.errors.get(), h.latency.get()])).collect();
+        Some(Weekly { service: service.to_string(), source: source.to_string(), zone, hours })
+    }
+
+    /// The profile over the last `weeks` weeks with data.
+    pub fn profile(&self, weeks: usize) -> Profile {
+        let mondays: std::collections::BTreeSet<NaiveDate> = self.hours.keys().map(|(w, _)| *w).collect();
+        let kept: std::collections::BTreeSet<NaiveDate> = mondays.iter().rev().take(weeks.max(1)).copied().collect();
         let mut per_slot: Vec<(Vec<f64>, Vec<f64>, Vec<f64>)> = vec![Default::default(); SLOTS];
-        for ((_, slot), h) in &hours {
-            let (r, e, l) = &mut per_slot[*slot];
-            r.extend(h.requests.get());
-            e.extend(h.errors.get());
-            l.extend(h.latency.get());
+        for ((_, slot), [r, e, l]) in self.hours.iter().filter(|((m, _), _)| kept.contains(m)) {
+            let (rs, es, ls) = &mut per_slot[*slot];
+            rs.extend(*r);
+            es.extend(*e);
+            ls.extend(*l);
         }
         let mut slots: Vec<Slot> = per_slot
             .into_iter()
@@ -196,14 +213,22 @@ impl Profile {
             let fewer = requests.iter().filter(|r| **r < s.requests).count();
             s.percentile = 100.0 * fewer as f64 / SLOTS as f64;
         }
-        Some(Profile {
-            service: service.to_string(),
-            timezone: zone.name().to_string(),
-            weeks,
-            source: source.to_string(),
+        Profile {
+            service: self.service.clone(),
+            timezone: self.zone.name().to_string(),
+            weeks: kept.len(),
+            source: self.source.clone(),
             slots,
-            zone,
-        })
+            zone: self.zone,
+        }
+    }
+}
+
+impl Profile {
+    /// The profile of `samples` (any order) in `zone` over every week they
+    /// cover; `None` without samples.
+    pub fn build(service: &str, source: &str, zone: Zone, samples: &[Sample]) -> Option<Profile> {
+        Weekly::from_samples(service, source, zone, samples).map(|w| w.profile(usize::MAX))
     }
 
     /// The slots `[at, at + duration)` runs through, with the minutes in each.

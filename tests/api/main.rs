@@ -10,6 +10,7 @@ mod deployments;
 mod errors;
 #[allow(dead_code)] // shared with the other test binaries, which use other parts
 mod helpers;
+mod impact;
 mod observability;
 mod overrides;
 mod protocol;

@@ -36,6 +36,8 @@ pub async fn readyz(gate: web::Data<Gate>) -> HttpResponse {
             "last_error": reload.last_error,
             "shadowed": live.shadowed,
         },
+        // Traffic sources never make the gate unready: decisions do without them.
+        "traffic": gate.traffic().sources(&live.traffic),
     });
     if store.is_ok() { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }

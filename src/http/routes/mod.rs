@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod decisions;
 pub mod deployments;
 pub mod health;
+pub mod impact;
 pub mod overrides;
 pub mod scorecard;
 pub mod scorecard_page;

@@ -1,0 +1,280 @@
+//! Traffic sources fetched in the background, on a schedule, each with a
+//! timeout; a source that fails keeps its last good data and says why in
+//! `/readyz`. Decisions read the precomputed profile of their service.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::Live;
+use crate::config::TrafficSettings;
+use crate::traffic::{
+    Kind, Profile, Samples, SourceSpec, Weekly, for_service, join, newrelic_series, prometheus_range, read_csv,
+};
+
+/// Queries to one source at once.
+const CONCURRENCY: usize = 8;
+/// The step of Prometheus queries: 5 minutes, 2,016 points a week.
+const PROMETHEUS_STEP: Duration = Duration::minutes(5);
+
+/// How a source's last fetches went.
+#[derive(Clone, Debug, Default, Serialize, utoipa::ToSchema)]
+pub struct SourceStatus {
+    pub id: String,
+    pub kind: String,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Services with data from it.
+    pub services: usize,
+}
+
+/// The traffic data the gate holds.
+pub struct Traffic {
+    /// By service: the first source (in config order) with data for it.
+    weekly: ArcSwap<HashMap<String, Arc<Weekly>>>,
+    /// The profiles over `[traffic] weeks`, by service, for decisions.
+    profiles: ArcSwap<HashMap<String, Arc<Profile>>>,
+    /// Each source's last good data.
+    by_source: Mutex<HashMap<String, HashMap<String, Arc<Weekly>>>>,
+    status: Mutex<BTreeMap<String, SourceStatus>>,
+    client: reqwest::Client,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Traffic {
+    pub fn new() -> anyhow::Result<Traffic> {
+        // Each query has its source's own timeout on top of this one.
+        let client = crate::client::http_client(StdDuration::from_secs(5), StdDuration::from_secs(600))
+            .context("cannot build the HTTP client for traffic sources")?;
+        Ok(Traffic {
+            weekly: ArcSwap::from_pointee(HashMap::new()),
+            profiles: ArcSwap::from_pointee(HashMap::new()),
+            by_source: Mutex::new(HashMap::new()),
+            status: Mutex::new(BTreeMap::new()),
+            client,
+        })
+    }
+
+    /// The week profile of a service, over `[traffic] weeks`.
+    pub fn profile(&self, service: &str) -> Option<Arc<Profile>> {
+        self.profiles.load().get(service).cloned()
+    }
+
+    /// A service's hours by week, to build a profile over other weeks.
+    pub fn weekly(&self, service: &str) -> Option<Arc<Weekly>> {
+        self.weekly.load().get(service).cloned()
+    }
+
+    /// Services with data, sorted.
+    pub fn services(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.weekly.load().keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Every configured source and how its fetches went.
+    pub fn sources(&self, settings: &TrafficSettings) -> Vec<SourceStatus> {
+        let status = lock(&self.status);
+        settings
+            .sources
+            .iter()
+            .map(|s| {
+                status.get(&s.id).cloned().unwrap_or_else(|| SourceStatus {
+                    id: s.id.clone(),
+                    kind: s.kind.name().into(),
+                    ..SourceStatus::default()
+                })
+            })
+            .collect()
+    }
+
+    /// Fetch every source once (each within its timeout), keep what
+    /// succeeded, and compile the profiles.
+    pub async fn refresh(&self, live: &Live, now: DateTime<Utc>) {
+        let settings = live.traffic.clone();
+        let known = live.rules.service_names();
+        for source in &settings.sources {
+            let started = now;
+            let fetched =
+                tokio::time::timeout(source.timeout * 4, fetch(&self.client, source, &known, settings.weeks, now))
+                    .await
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within {:?}", source.timeout * 4)));
+            let mut status = lock(&self.status);
+            let entry = status.entry(source.id.clone()).or_insert_with(|| SourceStatus {
+                id: source.id.clone(),
+                kind: source.kind.name().into(),
+                ..SourceStatus::default()
+            });
+            entry.last_attempt = Some(started);
+            match fetched {
+                Ok(samples) => {
+                    let weekly: HashMap<String, Arc<Weekly>> = samples
+                        .iter()
+                        .filter_map(|(service, s)| {
+                            Weekly::from_samples(service, &source.id, source.zone, s)
+                                .map(|w| (service.clone(), Arc::new(w)))
+                        })
+                        .collect();
+                    entry.last_success = Some(started);
+                    entry.last_error = None;
+                    entry.services = weekly.len();
+                    lock(&self.by_source).insert(source.id.clone(), weekly);
+                }
+                Err(e) => {
+                    let message = format!("{e:#}");
+                    tracing::warn!(source = %source.id, error = %message, "a traffic source could not be read; its last good data stays");
+                    entry.last_error = Some(message);
+                }
+            }
+        }
+        self.compile(&settings);
+    }
+
+    /// Merge the sources' data, first source first, and build the profiles.
+    fn compile(&self, settings: &TrafficSettings) {
+        let by_source = lock(&self.by_source);
+        let mut weekly: HashMap<String, Arc<Weekly>> = HashMap::new();
+        for source in &settings.sources {
+            for (service, w) in by_source.get(&source.id).into_iter().flatten() {
+                weekly.entry(service.clone()).or_insert_with(|| w.clone());
+            }
+        }
+        let weeks = settings.weeks as usize;
+        let profiles = weekly.iter().map(|(s, w)| (s.clone(), Arc::new(w.profile(weeks)))).collect();
+        self.weekly.store(Arc::new(weekly));
+        self.profiles.store(Arc::new(profiles));
+    }
+}
+
+/// The services to ask a monitoring system about: those the source names
+/// literally, and those windows name that it describes.
+fn services_for(source: &SourceSpec, known: &HashSet<String>) -> Vec<String> {
+    let mut names: HashSet<String> = source.services.iter().filter_map(|p| p.literal().map(str::to_string)).collect();
+    names.extend(known.iter().filter(|s| source.describes(s)).cloned());
+    let mut names: Vec<String> = names.into_iter().collect();
+    names.sort();
+    names
+}
+
+async fn fetch(
+    client: &reqwest::Client,
+    source: &SourceSpec,
+    known: &HashSet<String>,
+    weeks: u32,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Samples> {
+    let from = now - Duration::weeks(weeks as i64);
+    match &source.kind {
+        Kind::Csv { path } => {
+            let text =
+                tokio::fs::read_to_string(path).await.with_context(|| format!("cannot read {}", path.display()))?;
+            let source = source.clone();
+            tokio::task::spawn_blocking(move || read_csv(&text, |s| source.describes(s)))
+                .await
+                .context("the CSV reader stopped")?
+        }
+        Kind::Prometheus { url, requests, errors, latency_p95 } => {
+            let services = services_for(source, known);
+            let mut jobs = tokio::task::JoinSet::new();
+            let gate = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+            for service in services {
+                let (client, url, gate) = (client.clone(), url.clone(), gate.clone());
+                let queries = [Some(requests.clone()), errors.clone(), latency_p95.clone()];
+                let timeout = source.timeout;
+                jobs.spawn(async move {
+                    let _turn = gate.acquire_owned().await;
+                    let mut series = Vec::new();
+                    for q in queries {
+                        series.push(match q {
+                            None => None,
+                            Some(q) => Some(
+                                tokio::time::timeout(
+                                    timeout,
+                                    prometheus_range(
+                                        &client,
+                                        &url,
+                                        &for_service(&q, &service),
+                                        from,
+                                        now,
+                                        PROMETHEUS_STEP,
+                                    ),
+                                )
+                                .await
+                                .map_err(|_| anyhow::anyhow!("Prometheus gave no answer within {timeout:?}"))??,
+                            ),
+                        });
+                    }
+                    let mut it = series.into_iter();
+                    let (r, e, l) = (it.next().flatten(), it.next().flatten(), it.next().flatten());
+                    anyhow::Ok((service, join(r.unwrap_or_default(), e, l)))
+                });
+            }
+            collect(jobs).await
+        }
+        Kind::NewRelic { endpoint, account_id, api_key_env, requests, errors, latency_p95 } => {
+            let key = std::env::var(api_key_env).ok().filter(|k| !k.is_empty()).with_context(|| {
+                format!("the environment variable {api_key_env} (the New Relic API key) is not set")
+            })?;
+            let services = services_for(source, known);
+            let mut jobs = tokio::task::JoinSet::new();
+            let gate = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+            for service in services {
+                let (client, endpoint, key, gate) = (client.clone(), endpoint.clone(), key.clone(), gate.clone());
+                let queries = [Some(requests.clone()), errors.clone(), latency_p95.clone()];
+                let (account, timeout) = (*account_id, source.timeout);
+                jobs.spawn(async move {
+                    let _turn = gate.acquire_owned().await;
+                    let mut series = Vec::new();
+                    for q in queries {
+                        series.push(match q {
+                            None => None,
+                            Some(q) => Some(
+                                tokio::time::timeout(
+                                    timeout,
+                                    newrelic_series(
+                                        &client,
+                                        &endpoint,
+                                        &key,
+                                        account,
+                                        &for_service(&q, &service),
+                                        from,
+                                        now,
+                                    ),
+                                )
+                                .await
+                                .map_err(|_| anyhow::anyhow!("New Relic gave no answer within {timeout:?}"))??,
+                            ),
+                        });
+                    }
+                    let mut it = series.into_iter();
+                    let (r, e, l) = (it.next().flatten(), it.next().flatten(), it.next().flatten());
+                    anyhow::Ok((service, join(r.unwrap_or_default(), e, l)))
+                });
+            }
+            collect(jobs).await
+        }
+    }
+}
+
+/// Every service's samples, or the first failure.
+async fn collect(
+    mut jobs: tokio::task::JoinSet<anyhow::Result<(String, Vec<crate::traffic::Sample>)>>,
+) -> anyhow::Result<Samples> {
+    let mut out = HashMap::new();
+    while let Some(done) = jobs.join_next().await {
+        let (service, samples) = done.context("a fetch stopped")??;
+        if !samples.is_empty() {
+            out.insert(service, samples);
+        }
+    }
+    Ok(out)
+}
