@@ -93,6 +93,12 @@ impl Catalog {
         self.live.load_full()
     }
 
+    /// The environment the service was started with (secrets such as API
+    /// keys are read from it, never from the config files).
+    pub fn env(&self) -> &[(String, String)] {
+        &self.env
+    }
+
     pub fn config_path(&self) -> &PathBuf {
         &self.config_path
     }

@@ -99,13 +99,13 @@ impl Traffic {
 
     /// Fetch every source once (each within its timeout), keep what
     /// succeeded, and compile the profiles.
-    pub async fn refresh(&self, live: &Live, now: DateTime<Utc>) {
+    pub async fn refresh(&self, live: &Live, env: &[(String, String)], now: DateTime<Utc>) {
         let settings = live.traffic.clone();
         let known = live.rules.service_names();
         for source in &settings.sources {
             let started = now;
             let fetched =
-                tokio::time::timeout(source.timeout * 4, fetch(&self.client, source, &known, settings.weeks, now))
+                tokio::time::timeout(source.timeout * 4, fetch(&self.client, source, &known, env, settings.weeks, now))
                     .await
                     .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within {:?}", source.timeout * 4)));
             let mut status = lock(&self.status);
@@ -169,6 +169,7 @@ async fn fetch(
     client: &reqwest::Client,
     source: &SourceSpec,
     known: &HashSet<String>,
+    env: &[(String, String)],
     weeks: u32,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Samples> {
@@ -221,9 +222,10 @@ async fn fetch(
             collect(jobs).await
         }
         Kind::NewRelic { endpoint, account_id, api_key_env, requests, errors, latency_p95 } => {
-            let key = std::env::var(api_key_env).ok().filter(|k| !k.is_empty()).with_context(|| {
-                format!("the environment variable {api_key_env} (the New Relic API key) is not set")
-            })?;
+            let key =
+                env.iter().find(|(k, v)| k == api_key_env && !v.is_empty()).map(|(_, v)| v.clone()).with_context(
+                    || format!("the environment variable {api_key_env} (the New Relic API key) is not set"),
+                )?;
             let services = services_for(source, known);
             let mut jobs = tokio::task::JoinSet::new();
             let gate = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));

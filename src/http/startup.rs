@@ -142,7 +142,7 @@ async fn fetch_traffic(gate: web::Data<Gate>) {
         let live = gate.live();
         let settings = live.traffic.clone();
         if !settings.sources.is_empty() {
-            gate.traffic().refresh(&live, Utc::now()).await;
+            gate.traffic().refresh(&live, gate.catalog().env(), Utc::now()).await;
         }
         drop(live);
         let due = tokio::time::Instant::now() + settings.refresh;

@@ -31,9 +31,20 @@ pub async fn spawn_replica(app: &TestApp) -> TestApp {
     spawn_on(app.config_dir.clone()).await
 }
 
+/// A service on the config in `config_dir`, started with these environment
+/// variables too (as `serve` is started with the process's).
+pub async fn spawn_in_env(config_dir: tempfile::TempDir, extra: &[(&str, &str)]) -> TestApp {
+    spawn_with(std::sync::Arc::new(config_dir), extra).await
+}
+
 async fn spawn_on(config_dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
+    spawn_with(config_dir, &[]).await
+}
+
+async fn spawn_with(config_dir: std::sync::Arc<tempfile::TempDir>, extra: &[(&str, &str)]) -> TestApp {
     let store = config_dir.path().join("store").join("gate.db");
-    let env = vec![("DEPLOY_GATE_STORE__URL".to_string(), format!("sqlite://{}", store.display()))];
+    let mut env = vec![("DEPLOY_GATE_STORE__URL".to_string(), format!("sqlite://{}", store.display()))];
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let config = config::load(config_dir.path(), &env).unwrap_or_else(|p| {
         panic!("test config: {}", p.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))
     });
