@@ -11,6 +11,8 @@ use super::team::{Action, Status};
 use super::window::{Kind, Window};
 use super::{Override, Rules, Target};
 use crate::schedule::Cursor;
+use chrono::Timelike;
+
 use crate::traffic::{Level, Profile};
 
 /// How far ahead `next_allowed_at` looks before answering null.
@@ -507,8 +509,14 @@ fn busy(
         slot.requests
     );
     let mut r = Reason::of_team(code, message);
-    // Traffic passes: an override lifts it, and so does time.
-    r.timed = true;
+    // When a deploy of this length would start clear of it: the reason's
+    // `until`. Not in next_allowed_at, which is about windows.
+    let level = Level::of(slot.percentile);
+    let next_hour = t + Duration::minutes(60 - profile.zone.local(t).minute() as i64);
+    r.until = (0..crate::traffic::SLOTS as i64)
+        .map(|h| next_hour + Duration::hours(h))
+        .map(|s| s - Duration::seconds(profile.zone.local(s).second() as i64))
+        .find(|s| Level::of(profile.busiest(*s, duration).percentile) < level);
     match action {
         Action::Deny => Some(r),
         Action::Warn => {

@@ -145,6 +145,7 @@ async fn a_deploy_into_a_peak_hour_is_denied_by_policy_and_a_busy_one_warned() {
     assert_eq!(d["allowed"], false, "{d}");
     assert_eq!(d["reasons"][0]["code"], "peak_traffic");
     assert!(d["reasons"][0]["message"].as_str().expect("message").contains("Fri 12:00 UTC"), "{d}");
+    assert_eq!(d["reasons"][0]["until"], "2026-12-04T13:00:00Z", "a 30-minute deploy from 13:00 misses the peak");
     // Without expected_duration the deploy is taken to last 30 minutes: 11:00 is clear.
     let (_, d) = app.get_json(&ask("2026-12-04T11:00:00Z")).await;
     assert_eq!(d["reasons"], json!([]), "{d}");
