@@ -183,87 +183,104 @@ async fn fetch(
                 .await
                 .context("the CSV reader stopped")?
         }
-        Kind::Prometheus { url, requests, errors, latency_p95 } => {
-            let services = services_for(source, known);
+        Kind::Prometheus { .. } | Kind::NewRelic { .. } => {
+            let key = api_key(source, env)?;
             let mut jobs = tokio::task::JoinSet::new();
             let gate = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
-            for service in services {
-                let (client, url, gate) = (client.clone(), url.clone(), gate.clone());
-                let queries = [Some(requests.clone()), errors.clone(), latency_p95.clone()];
-                let timeout = source.timeout;
+            for service in services_for(source, known) {
+                let (client, source, key, gate) = (client.clone(), source.clone(), key.clone(), gate.clone());
                 jobs.spawn(async move {
                     let _turn = gate.acquire_owned().await;
-                    let mut series = Vec::new();
-                    for q in queries {
-                        series.push(match q {
-                            None => None,
-                            Some(q) => Some(
-                                tokio::time::timeout(
-                                    timeout,
-                                    prometheus_range(
-                                        &client,
-                                        &url,
-                                        &for_service(&q, &service),
-                                        from,
-                                        now,
-                                        PROMETHEUS_STEP,
-                                    ),
-                                )
-                                .await
-                                .map_err(|_| anyhow::anyhow!("Prometheus gave no answer within {timeout:?}"))??,
-                            ),
-                        });
-                    }
-                    let mut it = series.into_iter();
-                    let (r, e, l) = (it.next().flatten(), it.next().flatten(), it.next().flatten());
-                    anyhow::Ok((service, join(r.unwrap_or_default(), e, l)))
+                    let samples = fetch_one(&client, &source, key.as_deref(), &service, from, now, PROMETHEUS_STEP).await?;
+                    anyhow::Ok((service, samples))
                 });
             }
             collect(jobs).await
         }
-        Kind::NewRelic { endpoint, account_id, api_key_env, requests, errors, latency_p95 } => {
-            let key =
-                env.iter().find(|(k, v)| k == api_key_env && !v.is_empty()).map(|(_, v)| v.clone()).with_context(
-                    || format!("the environment variable {api_key_env} (the New Relic API key) is not set"),
-                )?;
-            let services = services_for(source, known);
-            let mut jobs = tokio::task::JoinSet::new();
-            let gate = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
-            for service in services {
-                let (client, endpoint, key, gate) = (client.clone(), endpoint.clone(), key.clone(), gate.clone());
-                let queries = [Some(requests.clone()), errors.clone(), latency_p95.clone()];
-                let (account, timeout) = (*account_id, source.timeout);
-                jobs.spawn(async move {
-                    let _turn = gate.acquire_owned().await;
-                    let mut series = Vec::new();
-                    for q in queries {
-                        series.push(match q {
-                            None => None,
-                            Some(q) => Some(
-                                tokio::time::timeout(
-                                    timeout,
-                                    newrelic_series(
-                                        &client,
-                                        &endpoint,
-                                        &key,
-                                        account,
-                                        &for_service(&q, &service),
-                                        from,
-                                        now,
-                                    ),
-                                )
-                                .await
-                                .map_err(|_| anyhow::anyhow!("New Relic gave no answer within {timeout:?}"))??,
-                            ),
-                        });
-                    }
-                    let mut it = series.into_iter();
-                    let (r, e, l) = (it.next().flatten(), it.next().flatten(), it.next().flatten());
-                    anyhow::Ok((service, join(r.unwrap_or_default(), e, l)))
-                });
-            }
-            collect(jobs).await
+    }
+}
+
+/// A New Relic source's API key, from the environment the gate started with.
+fn api_key(source: &SourceSpec, env: &[(String, String)]) -> anyhow::Result<Option<String>> {
+    let Kind::NewRelic { api_key_env, .. } = &source.kind else { return Ok(None) };
+    let key = env.iter().find(|(k, v)| k == api_key_env && !v.is_empty()).map(|(_, v)| v.clone());
+    key.map(Some).with_context(|| format!("the environment variable {api_key_env} (the New Relic API key) is not set"))
+}
+
+/// One service's requests, errors and latency over `[from, until)` from a
+/// monitoring system, each query within the source's timeout.
+async fn fetch_one(
+    client: &reqwest::Client,
+    source: &SourceSpec,
+    key: Option<&str>,
+    service: &str,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+    step: Duration,
+) -> anyhow::Result<Vec<crate::traffic::Sample>> {
+    let timeout = source.timeout;
+    let (requests, errors, latency) = match &source.kind {
+        Kind::Prometheus { requests, errors, latency_p95, .. } | Kind::NewRelic { requests, errors, latency_p95, .. } => {
+            (requests, errors, latency_p95)
         }
+        Kind::Csv { .. } => anyhow::bail!("a CSV file is read whole"),
+    };
+    let mut series = Vec::new();
+    for q in [Some(requests), errors.as_ref(), latency.as_ref()] {
+        let Some(q) = q else {
+            series.push(None);
+            continue;
+        };
+        let q = for_service(q, service);
+        let asked = async {
+            match &source.kind {
+                Kind::Prometheus { url, .. } => prometheus_range(client, url, &q, from, until, step).await,
+                Kind::NewRelic { endpoint, account_id, .. } => {
+                    newrelic_series(client, endpoint, key.unwrap_or_default(), *account_id, &q, from, until).await
+                }
+                Kind::Csv { .. } => unreachable!("refused above"),
+            }
+        };
+        let answer = tokio::time::timeout(timeout, asked)
+            .await
+            .map_err(|_| anyhow::anyhow!("{} gave no answer within {timeout:?}", source.kind.name()))??;
+        series.push(Some(answer));
+    }
+    let mut it = series.into_iter();
+    let (r, e, l) = (it.next().flatten(), it.next().flatten(), it.next().flatten());
+    Ok(join(r.unwrap_or_default(), e, l))
+}
+
+impl Traffic {
+    /// One service's samples over `[from, until)` from the first source that
+    /// describes it and has data, at a one-minute step where it can: for
+    /// what users saw during one release.
+    pub async fn series(
+        &self,
+        live: &Live,
+        env: &[(String, String)],
+        service: &str,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> anyhow::Result<Option<Vec<crate::traffic::Sample>>> {
+        for source in live.traffic.sources.iter().filter(|s| s.describes(service)) {
+            let samples = match &source.kind {
+                Kind::Csv { path } => {
+                    let text =
+                        tokio::fs::read_to_string(path).await.with_context(|| format!("cannot read {}", path.display()))?;
+                    let mut all = read_csv(&text, |s| s == service)?;
+                    all.remove(service).unwrap_or_default().into_iter().filter(|s| s.at >= from && s.at < until).collect()
+                }
+                _ => {
+                    let key = api_key(source, env)?;
+                    fetch_one(&self.client, source, key.as_deref(), service, from, until, Duration::minutes(1)).await?
+                }
+            };
+            if !samples.is_empty() {
+                return Ok(Some(samples));
+            }
+        }
+        Ok(None)
     }
 }
 
