@@ -55,6 +55,8 @@ catalogue! {
     WindowNotFound = "window_not_found", 404, "No window has this id.";
     TeamNotFound = "team_not_found", 404, "No team has this name.";
     OverrideNotFound = "override_not_found", 404, "No override has this id.";
+    DeploymentNotFound = "deployment_not_found", 404, "No deployment has this id; GET /deployments lists them.";
+    DeploymentNotFinished = "deployment_not_finished", 409, "The deployment has not finished yet: what users saw is known once it has.";
     NoTrafficData = "no_traffic_data", 404, "No traffic source has data for this service (yet); /readyz lists the sources and their last errors.";
     ItemNotFound = "item_not_found", 404, "No scorecard item has this id; GET /scorecard lists them.";
     MethodNotAllowed = "method_not_allowed", 405, "The route exists but not with this HTTP method.";

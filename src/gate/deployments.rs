@@ -301,3 +301,163 @@ mod tests {
         assert_eq!(median(r), Some(5550.0));
     }
 }
+
+/// How long after a deployment ends its effects are still counted.
+pub const AFTERMATH: Duration = Duration::minutes(10);
+
+/// What users saw during one release.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DeploymentImpact {
+    pub deployment: Deployment,
+    /// `[started_at, finished_at + 10m)`.
+    pub from: DateTime<Utc>,
+    pub until: DateTime<Utc>,
+    /// The same span a week earlier.
+    pub baseline_from: DateTime<Utc>,
+    #[serde(flatten)]
+    pub impact: crate::traffic::Impact,
+}
+
+/// `GET /impact/report`: a team's releases, in one sentence and in detail.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct ImpactReport {
+    pub team: String,
+    pub since: DateTime<Utc>,
+    /// Finished releases of a service in the range.
+    pub releases: usize,
+    /// Those with traffic data for both spans.
+    pub with_data: usize,
+    pub failed_requests: f64,
+    pub minutes_slow: f64,
+    pub minutes_degraded: f64,
+    pub degraded_releases: usize,
+    /// What users saw, for a business reader.
+    pub sentence: String,
+    pub deployments: Vec<DeploymentImpact>,
+}
+
+/// Releases a report looks at, at most (the newest).
+const REPORT_MAX: i64 = 50;
+
+fn thousands(x: f64) -> String {
+    let digits = format!("{:.0}", x.max(0.0));
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Gate {
+    /// `GET /deployments/{id}/impact`.
+    pub async fn deployment_impact(&self, id: &str) -> Result<DeploymentImpact, Error> {
+        let d =
+            self.store.deployment(id).await.map_err(|e| Error::store(e, "read the deployment"))?.ok_or_else(|| {
+                Error::new(
+                    ErrorCode::DeploymentNotFound,
+                    format!("no deployment has id `{}`; GET /deployments lists them", id.escape_debug()),
+                )
+            })?;
+        self.impact_of(d).await
+    }
+
+    async fn impact_of(&self, d: Deployment) -> Result<DeploymentImpact, Error> {
+        let Some(finished) = d.finished_at else {
+            return Err(Error::new(
+                ErrorCode::DeploymentNotFinished,
+                format!("deployment `{}` has not finished yet; report its outcome first", d.id),
+            ));
+        };
+        let no_data = |why: String| Error::new(ErrorCode::NoTrafficData, why);
+        let Some(service) = d.service.clone() else {
+            return Err(no_data(format!("deployment `{}` names no service; traffic data is kept per service", d.id)));
+        };
+        let (from, until) = (d.started_at, finished + AFTERMATH);
+        let week = Duration::weeks(1);
+        let live = self.live();
+        let env = self.catalog.env();
+        let read = |from, until| self.traffic.series(&live, env, &service, from, until);
+        let during =
+            read(from, until).await.map_err(|e| no_data(format!("the traffic source could not be read: {e:#}")))?;
+        let before = read(from - week, until - week)
+            .await
+            .map_err(|e| no_data(format!("the traffic source could not be read: {e:#}")))?;
+        match (during, before) {
+            (Some(during), Some(before)) => Ok(DeploymentImpact {
+                deployment: d,
+                from,
+                until,
+                baseline_from: from - week,
+                impact: crate::traffic::compare(&during, &before),
+            }),
+            _ => Err(no_data(format!(
+                "no traffic source has data for {service} during deployment `{}` and the same span a week earlier",
+                d.id
+            ))),
+        }
+    }
+
+    /// `GET /impact/report`.
+    pub async fn impact_report(&self, team: &str, since: DateTime<Utc>) -> Result<ImpactReport, Error> {
+        let filter = DeploymentFilter {
+            team: Some(team.to_string()),
+            service: None,
+            environment: None,
+            since: Some(since),
+            limit: REPORT_MAX * 4,
+        };
+        let releases: Vec<Deployment> = self
+            .deployments(&filter)
+            .await?
+            .into_iter()
+            .filter(|d| d.status.finished() && d.service.is_some())
+            .take(REPORT_MAX as usize)
+            .collect();
+        let mut deployments = Vec::new();
+        for d in releases.iter().cloned() {
+            match self.impact_of(d).await {
+                Ok(i) => deployments.push(i),
+                Err(e) if e.code == ErrorCode::NoTrafficData => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let failed: f64 = deployments.iter().map(|i| i.impact.extra_failed_requests).sum();
+        let slow: f64 = deployments.iter().map(|i| i.impact.minutes_slow).sum();
+        let degraded_minutes: f64 = deployments.iter().map(|i| i.impact.minutes_degraded).sum();
+        let degraded =
+            deployments.iter().filter(|i| i.impact.verdict == crate::traffic::ImpactVerdict::Degraded).count();
+        let n = deployments.len();
+        let releases_text = if n == 1 { "1 release".to_string() } else { format!("{n} releases") };
+        let sentence = if n == 0 {
+            format!("No release of {team} since {} has traffic data to tell what users saw.", since.date_naive())
+        } else {
+            let mut s = format!(
+                "During {releases_text} of {team} since {}, users saw {} failed requests and {} minutes of slow pages",
+                since.date_naive(),
+                thousands(failed),
+                thousands(slow)
+            );
+            s.push_str(&match degraded {
+                0 => "; none of the releases visibly degraded the service.".to_string(),
+                1 => "; 1 release visibly degraded the service.".to_string(),
+                k => format!("; {k} releases visibly degraded the service."),
+            });
+            s
+        };
+        Ok(ImpactReport {
+            team: team.to_string(),
+            since,
+            releases: releases.len(),
+            with_data: n,
+            failed_requests: failed,
+            minutes_slow: slow,
+            minutes_degraded: degraded_minutes,
+            degraded_releases: degraded,
+            sentence,
+            deployments,
+        })
+    }
+}

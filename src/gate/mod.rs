@@ -25,7 +25,7 @@ pub use calendar::{Calendar, CalendarQuery, Entry, calendar};
 pub use catalog::{Catalog, Live, ReloadStatus, Reloaded};
 pub use decisions::{DecisionRecord, Question};
 pub use definitions::{team_not_found, window_not_found};
-pub use deployments::{DeliveryStats, Report};
+pub use deployments::{DeliveryStats, DeploymentImpact, ImpactReport, Report};
 pub use idempotency::Made;
 pub use overrides::{DEFAULT_TTL, MAX_ACTIVE_OVERRIDES, override_not_found};
 pub use scorecard::{

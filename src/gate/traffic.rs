@@ -191,7 +191,8 @@ async fn fetch(
                 let (client, source, key, gate) = (client.clone(), source.clone(), key.clone(), gate.clone());
                 jobs.spawn(async move {
                     let _turn = gate.acquire_owned().await;
-                    let samples = fetch_one(&client, &source, key.as_deref(), &service, from, now, PROMETHEUS_STEP).await?;
+                    let samples =
+                        fetch_one(&client, &source, key.as_deref(), &service, from, now, PROMETHEUS_STEP).await?;
                     anyhow::Ok((service, samples))
                 });
             }
@@ -220,9 +221,8 @@ async fn fetch_one(
 ) -> anyhow::Result<Vec<crate::traffic::Sample>> {
     let timeout = source.timeout;
     let (requests, errors, latency) = match &source.kind {
-        Kind::Prometheus { requests, errors, latency_p95, .. } | Kind::NewRelic { requests, errors, latency_p95, .. } => {
-            (requests, errors, latency_p95)
-        }
+        Kind::Prometheus { requests, errors, latency_p95, .. }
+        | Kind::NewRelic { requests, errors, latency_p95, .. } => (requests, errors, latency_p95),
         Kind::Csv { .. } => anyhow::bail!("a CSV file is read whole"),
     };
     let mut series = Vec::new();
@@ -266,10 +266,15 @@ impl Traffic {
         for source in live.traffic.sources.iter().filter(|s| s.describes(service)) {
             let samples = match &source.kind {
                 Kind::Csv { path } => {
-                    let text =
-                        tokio::fs::read_to_string(path).await.with_context(|| format!("cannot read {}", path.display()))?;
+                    let text = tokio::fs::read_to_string(path)
+                        .await
+                        .with_context(|| format!("cannot read {}", path.display()))?;
                     let mut all = read_csv(&text, |s| s == service)?;
-                    all.remove(service).unwrap_or_default().into_iter().filter(|s| s.at >= from && s.at < until).collect()
+                    all.remove(service)
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter(|s| s.at >= from && s.at < until)
+                        .collect()
                 }
                 _ => {
                     let key = api_key(source, env)?;

@@ -87,7 +87,7 @@ impl Modify for ErrorResponses {
         overrides::create, overrides::list, overrides::revoke,
         audit::list,
         deployments::report_route, deployments::list, deployments::delivery,
-        impact::what_if, impact::profile, impact::heat_map, impact::suggest,
+        impact::what_if, impact::profile, impact::heat_map, impact::suggest, impact::report, impact::deployment,
         health::healthz, health::readyz, health::metrics,
         dashboard::page, openapi_json, docs,
     ),

@@ -60,6 +60,8 @@ routes! {
     "GET" "/impact/profile" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidQuery, NoTrafficData];
     "GET" "/impact/profile.svg" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidQuery, NoTrafficData];
     "GET" "/impact/suggest" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidQuery, NoTrafficData];
+    "GET" "/impact/report" => [MissingParameter, InvalidParameter, UnknownParameter, InvalidQuery, StoreUnavailable];
+    "GET" "/deployments/{id}/impact" => [DeploymentNotFound, DeploymentNotFinished, NoTrafficData, StoreUnavailable];
     "GET" "/healthz" => [];
     "GET" "/readyz" => [];
     "GET" "/metrics" => [];

@@ -318,6 +318,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/impact/profile").route(web::get().to(impact::profile)))
         .service(resource("/impact/profile.svg").route(web::get().to(impact::heat_map)))
         .service(resource("/impact/suggest").route(web::get().to(impact::suggest)))
+        .service(resource("/impact/report").route(web::get().to(impact::report)))
+        .service(resource("/deployments/{id}/impact").route(web::get().to(impact::deployment)))
         .service(resource("/openapi.json").route(web::get().to(openapi_json)))
         .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/openapi.json")))
         .service(

@@ -58,6 +58,14 @@ impl Deployments for Store {
         Ok(Ok((d, created)))
     }
 
+    async fn deployment(&self, id: &str) -> anyhow::Result<Option<Deployment>> {
+        let record: Option<String> = sqlx::query_scalar("SELECT record FROM deployments WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(record.map(|r| serde_json::from_str(&r)).transpose()?)
+    }
+
     async fn deployments(&self, filter: &DeploymentFilter) -> anyhow::Result<Vec<Deployment>> {
         let mut p = Params::default();
         let mut clauses = Vec::new();

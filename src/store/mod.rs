@@ -244,6 +244,8 @@ pub trait Deployments {
     ) -> impl Future<Output = anyhow::Result<Result<(crate::wire::Deployment, bool), crate::error::Error>>> + Send
     where
         F: FnOnce(Option<crate::wire::Deployment>) -> Result<crate::wire::Deployment, crate::error::Error> + Send;
+    /// One deployment.
+    fn deployment(&self, id: &str) -> impl Future<Output = anyhow::Result<Option<crate::wire::Deployment>>> + Send;
     /// Deployments, newest first.
     fn deployments(
         &self,

@@ -95,7 +95,8 @@ pub fn compare(during: &[Sample], baseline: &[Sample]) -> Impact {
     let step = step_minutes(during);
     let requests: f64 = during.iter().map(|s| s.requests).sum::<f64>() * step;
     let ratio_of = |s: &[Sample]| {
-        let (e, r) = s.iter().filter_map(|s| s.errors.map(|e| (e, s.requests))).fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        let (e, r) =
+            s.iter().filter_map(|s| s.errors.map(|e| (e, s.requests))).fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
         (r > 0.0).then(|| e / r)
     };
     let (ratio, base_ratio) = (ratio_of(during), ratio_of(baseline));

@@ -10,7 +10,8 @@ use serde_json::{Value, json};
 use crate::helpers::{ADMIN, auth_config, error_code, spawn_in};
 
 /// Two weeks at 15-minute steps from Monday 2026-11-09 (UTC): 100 requests a
-/// minute 10:00-17:00 on weekdays, 1,000 on Friday 12:00-13:00, 10 otherwise.
+/// minute 10:00-17:00 on weekdays, 1,000 on Friday 12:00-13:00, 10 otherwise;
+/// 1% of them fail, but 10% on Tuesday 2026-11-17 14:00-14:45 (a bad release).
 fn csv() -> String {
     let start: DateTime<Utc> = "2026-11-09T00:00:00Z".parse().expect("t");
     let mut out = String::from("timestamp,service,requests,errors,latency_p95_ms\n");
@@ -22,7 +23,14 @@ fn csv() -> String {
             (0..=4, 10..=16) => 100.0,
             _ => 10.0,
         };
-        out.push_str(&format!("{},checkout,{r},{},{}\n", t.format("%Y-%m-%dT%H:%M:%SZ"), r / 100.0, 200));
+        let spike = t >= "2026-11-17T14:00:00Z".parse::<DateTime<Utc>>().expect("t")
+            && t < "2026-11-17T14:45:00Z".parse::<DateTime<Utc>>().expect("t");
+        let errors = if spike { r / 10.0 } else { r / 100.0 };
+        out.push_str(&format!(
+            "{},checkout,{r},{errors},{}\n",
+            t.format("%Y-%m-%dT%H:%M:%SZ"),
+            if spike { 900 } else { 200 }
+        ));
     }
     out
 }
@@ -180,4 +188,74 @@ async fn a_malformed_file_keeps_the_last_good_data_and_says_where() {
     let (status, p) = app.get_json("/impact/profile?service=checkout").await;
     assert_eq!((status, p["weeks"].as_u64()), (200, Some(2)), "the last good data stays");
     let _: Value = p;
+}
+
+#[tokio::test]
+async fn what_users_saw_during_each_release_and_in_one_sentence() {
+    let app = app().await;
+    let report = |id: &str, service: Option<&str>, status: &str, start: &str, end: Option<&str>| {
+        let mut b =
+            json!({"id": id, "team": "payments", "environment": "production", "status": status, "started_at": start});
+        if let Some(s) = service {
+            b["service"] = json!(s);
+        }
+        if let Some(e) = end {
+            b["finished_at"] = json!(e);
+        }
+        b
+    };
+    for b in [
+        report("bad", Some("checkout"), "succeeded", "2026-11-17T14:00:00Z", Some("2026-11-17T14:35:00Z")),
+        report("fine", Some("checkout"), "succeeded", "2026-11-18T14:00:00Z", Some("2026-11-18T14:35:00Z")),
+        report("running", Some("checkout"), "started", "2026-11-19T14:00:00Z", None),
+        report("whole-team", None, "succeeded", "2026-11-19T15:00:00Z", Some("2026-11-19T15:10:00Z")),
+    ] {
+        let (status, d) = app.call(Method::POST, "/deployments", Some(ADMIN), Some(&b)).await;
+        assert_eq!(status, 201, "{d}");
+    }
+    let (status, bad) = app.get_json("/deployments/bad/impact").await;
+    assert_eq!(status, 200, "{bad}");
+    assert_eq!(bad["verdict"], "degraded", "{bad}");
+    assert_eq!((bad["error_ratio"].as_f64(), bad["baseline_error_ratio"].as_f64()), (Some(0.1), Some(0.01)));
+    // 45 minutes of 100 requests a minute, 9 in 100 failing beyond the usual 1.
+    assert_eq!(bad["requests"], 4500.0);
+    assert_eq!(bad["extra_failed_requests"], 405.0);
+    assert_eq!((bad["minutes_degraded"].as_f64(), bad["minutes_slow"].as_f64()), (Some(45.0), Some(45.0)));
+    assert_eq!(bad["baseline_from"], "2026-11-10T14:00:00Z");
+    let (_, fine) = app.get_json("/deployments/fine/impact").await;
+    assert_eq!(
+        (fine["verdict"].as_str(), fine["extra_failed_requests"].as_f64()),
+        (Some("no_visible_impact"), Some(0.0))
+    );
+    for (id, status, code) in [
+        ("running", 409, "deployment_not_finished"),
+        ("whole-team", 404, "no_traffic_data"),
+        ("nothing", 404, "deployment_not_found"),
+    ] {
+        let (s, e) = app.get_json(&format!("/deployments/{id}/impact")).await;
+        assert_eq!((s, error_code(&e).as_str()), (status, code), "{id}: {e}");
+    }
+
+    let (status, r) = app.get_json("/impact/report?team=payments&since=2026-11-12").await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (r["releases"].as_u64(), r["with_data"].as_u64(), r["degraded_releases"].as_u64()),
+        (Some(2), Some(2), Some(1))
+    );
+    assert_eq!(
+        r["sentence"],
+        "During 2 releases of payments since 2026-11-12, users saw 405 failed requests and 45 minutes of slow pages; 1 release visibly degraded the service."
+    );
+    let page = app
+        .client
+        .get(format!("{}/impact/report?team=payments&since=2026-11-12", app.address))
+        .header("accept", "text/html,application/xhtml+xml")
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let html = page.text().await.expect("html");
+    assert!(html.contains("users saw 405 failed requests") && html.contains("data-verdict=\"degraded\""), "{html}");
+    let (status, e) = app.get_json("/impact/report").await;
+    assert_eq!((status, error_code(&e).as_str()), (400, "missing_parameter"));
 }

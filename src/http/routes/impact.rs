@@ -263,3 +263,109 @@ pub async fn suggest(gate: web::Data<Gate>, query: Query<SuggestQuery>) -> Resul
         suggestions: p.suggest(hours, count as usize),
     }))
 }
+
+/// What users saw during one release, against the same span a week earlier.
+#[utoipa::path(get, path = "/deployments/{id}/impact", tag = "impact", params(("id" = String, Path)),
+    responses((status = 200, body = crate::gate::DeploymentImpact)))]
+pub async fn deployment(gate: web::Data<Gate>, id: web::Path<String>) -> Result<HttpResponse, Error> {
+    Ok(HttpResponse::Ok().json(gate.deployment_impact(&id).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    team: Option<String>,
+    /// A date or RFC 3339 time; default 28 days ago, at most 366.
+    since: Option<String>,
+}
+
+impl Known for ReportQuery {
+    const FIELDS: &'static [&'static str] = &["team", "since"];
+}
+
+/// What users saw during a team's releases: one sentence for the business,
+/// and each release. HTML when the client prefers it (a browser), else JSON.
+#[utoipa::path(get, path = "/impact/report", tag = "impact", params(ReportQuery),
+    responses((status = 200, body = crate::gate::ImpactReport), (status = 200, content_type = "text/html", body = String)))]
+pub async fn report(
+    gate: web::Data<Gate>,
+    req: actix_web::HttpRequest,
+    query: Query<ReportQuery>,
+) -> Result<HttpResponse, Error> {
+    let now = Utc::now();
+    let team = params::name("team", query.team.as_deref(), "payments")?;
+    let since = params::instant_or_date("since", query.since.as_deref())?.unwrap_or(now - Duration::days(28));
+    if since >= now || now - since > Duration::days(366) {
+        return Err(Error::invalid_parameter("since", "since must be in the past, at most 366 days ago"));
+    }
+    let report = gate.impact_report(team.as_str(), since).await?;
+    let html = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    if !html {
+        return Ok(HttpResponse::Ok().json(report));
+    }
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header(("cache-control", "no-store"))
+        .body(report_html(&report)))
+}
+
+fn report_html(r: &crate::gate::ImpactReport) -> String {
+    let mut h = String::with_capacity(16 * 1024);
+    let _ = write!(
+        h,
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>deploy-gate: what users saw during {team}'s releases</title>
+<style>{style}</style>
+</head>
+<body>
+<header><h1>Release impact: {team}</h1><p><a href="/">Dashboard</a> · since {since}</p></header>
+<main>
+<section id="sentence"><h2>In one sentence</h2><p class="sentence">{sentence}</p></section>
+<section id="releases"><h2>Releases</h2>"#,
+        team = esc(&r.team),
+        style = super::dashboard::STYLE,
+        since = r.since.date_naive(),
+        sentence = esc(&r.sentence),
+    );
+    if r.deployments.is_empty() {
+        h.push_str("<p class=\"muted\">No release with traffic data in this range.</p>");
+    } else {
+        h.push_str("<table><thead><tr><th>release</th><th>service</th><th>started</th><th>verdict</th><th>failed requests beyond usual</th><th>minutes degraded</th><th>minutes slow</th><th>error ratio (a week before)</th></tr></thead><tbody>");
+        for d in &r.deployments {
+            let i = &d.impact;
+            let pct = |x: Option<f64>| x.map_or("–".to_string(), |x| format!("{:.2}%", 100.0 * x));
+            let _ = write!(
+                h,
+                "<tr data-deployment=\"{id}\" data-verdict=\"{verdict}\"><td>{id}{version}</td><td>{service}</td><td>{started}</td><td>{label}</td><td>{failed:.0}</td><td>{degraded:.0}</td><td>{slow:.0}</td><td>{ratio} ({base})</td></tr>",
+                id = esc(&d.deployment.id),
+                version = d.deployment.version.as_deref().map(|v| format!(" ({})", esc(v))).unwrap_or_default(),
+                service = esc(d.deployment.service.as_deref().unwrap_or("")),
+                started = d.deployment.started_at.format("%a %Y-%m-%d %H:%M UTC"),
+                verdict = serde_json::to_value(i.verdict)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                label = match i.verdict {
+                    crate::traffic::ImpactVerdict::Degraded => "DEGRADED",
+                    crate::traffic::ImpactVerdict::NoVisibleImpact => "no visible impact",
+                },
+                failed = i.extra_failed_requests,
+                degraded = i.minutes_degraded,
+                slow = i.minutes_slow,
+                ratio = pct(i.error_ratio),
+                base = pct(i.baseline_error_ratio),
+            );
+        }
+        h.push_str("</tbody></table>");
+    }
+    h.push_str("</section>\n</main>\n</body>\n</html>\n");
+    h
+}
