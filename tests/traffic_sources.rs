@@ -27,6 +27,12 @@ fn rate(t: DateTime<Utc>) -> f64 {
     }
 }
 
+/// The bad release: 30 minutes, a day before `now`.
+fn spike(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let from = now - chrono::Duration::days(1);
+    (from, from + chrono::Duration::minutes(30))
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
 }
@@ -44,30 +50,44 @@ impl Drop for Prometheus {
     }
 }
 
-/// A Prometheus holding `weeks` of 5-minute samples up to now, or `None` (said loudly).
-async fn prometheus(weeks: i64) -> Option<Prometheus> {
+/// A Prometheus holding `weeks` of samples every `step` minutes up to now,
+/// or `None` (said loudly).
+async fn prometheus(weeks: i64, step: i64) -> Option<Prometheus> {
     if !need("prometheus", "prometheus") || !need("promtool", "prometheus") {
         return None;
     }
     let dir = tempfile::tempdir().expect("dir");
     let now = Utc::now().duration_trunc(chrono::Duration::minutes(5)).expect("now");
+    let first = now - chrono::Duration::weeks(weeks) - chrono::Duration::hours(1);
     let mut om = String::from("# HELP requests_per_minute Requests a minute.\n# TYPE requests_per_minute gauge\n");
-    let mut t = now - chrono::Duration::weeks(weeks) - chrono::Duration::hours(1);
+    let mut t = first;
     while t <= now {
         om.push_str(&format!("requests_per_minute{{service=\"checkout\"}} {} {}\n", rate(t), t.timestamp()));
-        t += chrono::Duration::minutes(5);
+        t += chrono::Duration::minutes(step);
+    }
+    // 1% of requests fail, but 10% during one bad release a day ago.
+    om.push_str("# HELP errors_per_minute Failed requests a minute.\n# TYPE errors_per_minute gauge\n");
+    let (spike_from, spike_until) = spike(now);
+    let mut t = first;
+    while t <= now {
+        let share = if t >= spike_from && t < spike_until { 0.1 } else { 0.01 };
+        om.push_str(&format!("errors_per_minute{{service=\"checkout\"}} {} {}\n", rate(t) * share, t.timestamp()));
+        t += chrono::Duration::minutes(step);
     }
     om.push_str("# EOF\n");
     let file = dir.path().join("traffic.om");
     std::fs::write(&file, om).expect("openmetrics");
     let data = dir.path().join("data");
+    let clock = Instant::now();
     let out = Command::new("promtool")
-        .args(["tsdb", "create-blocks-from", "openmetrics"])
+        .args(["tsdb", "create-blocks-from", "openmetrics", "--max-block-duration=168h"])
         .arg(&file)
         .arg(&data)
         .output()
         .expect("promtool");
     assert!(out.status.success(), "promtool: {}", String::from_utf8_lossy(&out.stderr));
+    eprintln!("promtool backfilled {weeks} weeks in {:?}", clock.elapsed());
+    let clock = Instant::now();
     let config = dir.path().join("prometheus.yml");
     std::fs::write(&config, "global:\n  scrape_interval: 1m\n").expect("config");
     let port = free_port();
@@ -81,7 +101,7 @@ async fn prometheus(weeks: i64) -> Option<Prometheus> {
         .spawn()
         .expect("start prometheus");
     let url = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = deploy_gate::client::http_client(Duration::from_secs(2), Duration::from_secs(5)).expect("client");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if client.get(format!("{url}/-/ready")).send().await.is_ok_and(|r| r.status().is_success()) {
@@ -90,12 +110,13 @@ async fn prometheus(weeks: i64) -> Option<Prometheus> {
         assert!(Instant::now() < deadline, "Prometheus did not become ready");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    eprintln!("Prometheus ready in {:?}", clock.elapsed());
     Some(Prometheus { child, url, _dir: dir })
 }
 
 #[tokio::test]
 async fn a_range_longer_than_prometheus_answers_at_once_is_fetched_in_parts() {
-    let Some(p) = prometheus(6).await else { return };
+    let Some(p) = prometheus(6, 5).await else { return };
     let client = deploy_gate::client::http_client(Duration::from_secs(5), Duration::from_secs(60)).expect("client");
     let until = Utc::now().duration_trunc(chrono::Duration::minutes(5)).expect("now");
     let from = until - chrono::Duration::weeks(6);
@@ -110,7 +131,7 @@ async fn a_range_longer_than_prometheus_answers_at_once_is_fetched_in_parts() {
     )
     .await
     .expect("query_range");
-    // 12,097 points: more than the 11,000 one query may answer.
+    // 12,097 points at a 5-minute step: more than the 11,000 one query may answer.
     assert_eq!(points.len() as i64, 6 * 7 * 24 * 12 + 1);
     assert!(points.windows(2).all(|w| w[1].0 - w[0].0 == step), "every step once, in order");
     assert!(points.iter().all(|(t, v)| *v == rate(*t)), "the values as backfilled");
@@ -123,7 +144,8 @@ async fn a_range_longer_than_prometheus_answers_at_once_is_fetched_in_parts() {
 
 fn config(source: &str) -> String {
     format!(
-        "[policy.environments.production]\npeak_traffic = \"deny\"\n\n[traffic]\nweeks = 4\n\n{source}\n[[windows]]\nid = \"nightly\"\ncron = \"0 2 * * *\"\nduration = \"1h\"\nservices = [\"checkout\"]\n"
+        "{}\n[policy.environments.production]\npeak_traffic = \"deny\"\n\n[traffic]\nweeks = 4\n\n{source}\n[[windows]]\nid = \"nightly\"\ncron = \"0 2 * * *\"\nduration = \"1h\"\nservices = [\"checkout\"]\n",
+        helpers::auth_config()
     )
 }
 
@@ -142,9 +164,9 @@ async fn app_with_keys(source: &str, keys: &[(&str, &str)]) -> helpers::TestApp 
 
 #[tokio::test]
 async fn the_gate_builds_the_week_profile_from_prometheus_and_reports_a_bad_query() {
-    let Some(p) = prometheus(5).await else { return };
+    let Some(p) = prometheus(5, 1).await else { return };
     let source = format!(
-        "[[traffic.sources]]\nid = \"prom\"\nkind = \"prometheus\"\nurl = \"{}\"\nrequests = 'sum(requests_per_minute{{service=\"{{service}}\"}})'\n\n[[traffic.sources]]\nid = \"broken\"\nkind = \"prometheus\"\nurl = \"{}\"\nservices = [\"search\"]\nrequests = 'sum(rate('\n",
+        "[[traffic.sources]]\nid = \"prom\"\nkind = \"prometheus\"\nurl = \"{}\"\nrequests = 'sum(requests_per_minute{{service=\"{{service}}\"}})'\nerrors = 'sum(errors_per_minute{{service=\"{{service}}\"}})'\n\n[[traffic.sources]]\nid = \"broken\"\nkind = \"prometheus\"\nurl = \"{}\"\nservices = [\"search\"]\nrequests = 'sum(rate('\n",
         p.url, p.url
     );
     let app = app_with(&source).await;
@@ -170,6 +192,25 @@ async fn the_gate_builds_the_week_profile_from_prometheus_and_reports_a_bad_quer
     let (_, d) =
         app.get_json("/can-deploy?team=payments&service=checkout&environment=production&at=2026-12-04T12:10:00Z").await;
     assert_eq!(d["reasons"][0]["code"], "peak_traffic", "{d}");
+    let svg = app.get("/impact/profile.svg?service=checkout").await.text().await.expect("svg");
+    assert_eq!(svg.matches("class=\"slot\"").count(), 168);
+    assert!(svg.contains("Fri 12:00: 1000 requests a minute"));
+
+    // The bad release a day ago is degraded; the same span the day before is not.
+    let (from, until) = spike(Utc::now().duration_trunc(chrono::Duration::minutes(5)).expect("now"));
+    for (id, start) in [("bad", from), ("calm", from - chrono::Duration::days(1))] {
+        let body = json!({"id": id, "team": "payments", "service": "checkout", "environment": "production",
+            "status": "succeeded", "started_at": start.to_rfc3339(), "finished_at": (start + (until - from) - chrono::Duration::minutes(10)).to_rfc3339()});
+        let (status, r) = app.call(reqwest::Method::POST, "/deployments", None, Some(&body)).await;
+        assert_eq!(status, 401, "reports need a token: {r}");
+        let (status, r) = app.call(reqwest::Method::POST, "/deployments", Some(helpers::ADMIN), Some(&body)).await;
+        assert_eq!(status, 201, "{r}");
+    }
+    let (status, bad) = app.get_json("/deployments/bad/impact").await;
+    assert_eq!(status, 200, "{bad}");
+    assert_eq!(bad["verdict"], "degraded", "{bad}");
+    let (_, calm) = app.get_json("/deployments/calm/impact").await;
+    assert_eq!(calm["verdict"], "no_visible_impact", "{calm}");
 }
 
 /// What the New Relic stand-in saw.

@@ -30,6 +30,8 @@ pub struct SourceStatus {
     pub last_attempt: Option<DateTime<Utc>>,
     pub last_success: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
+    /// How long the last fetch took, in seconds.
+    pub last_duration: Option<f64>,
     /// Services with data from it.
     pub services: usize,
 }
@@ -104,6 +106,7 @@ impl Traffic {
         let known = live.rules.service_names();
         for source in &settings.sources {
             let started = now;
+            let clock = std::time::Instant::now();
             let fetched =
                 tokio::time::timeout(source.timeout * 4, fetch(&self.client, source, &known, env, settings.weeks, now))
                     .await
@@ -115,6 +118,7 @@ impl Traffic {
                 ..SourceStatus::default()
             });
             entry.last_attempt = Some(started);
+            entry.last_duration = Some(clock.elapsed().as_secs_f64());
             match fetched {
                 Ok(samples) => {
                     let weekly: HashMap<String, Arc<Weekly>> = samples
