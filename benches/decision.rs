@@ -199,6 +199,35 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // With the week profile of the deploy's service (office hours busy).
+    let start: DateTime<Utc> = "2026-11-02T00:00:00Z".parse().expect("t");
+    let samples: Vec<deploy_gate::traffic::Sample> = (0..4 * 7 * 24 * 12)
+        .map(|i| {
+            let at = start + Duration::minutes(5 * i);
+            let busy = (9..18).contains(&chrono::Timelike::hour(&at));
+            deploy_gate::traffic::Sample {
+                at,
+                requests: if busy { 500.0 } else { 20.0 },
+                errors: None,
+                latency_p95: None,
+            }
+        })
+        .collect();
+    let profile = deploy_gate::traffic::Profile::build("api", "bench", deploy_gate::schedule::Zone::utc(), &samples)
+        .expect("profile");
+    let d = deploy_gate::policy::decide_with_traffic(&rules, &frozen, quiet, None, &[], Some(&profile));
+    println!(
+        "team-42/api at {quiet} with traffic: warnings={:?}",
+        d.warnings.iter().map(|w| w.code.as_str()).collect::<Vec<_>>()
+    );
+    let mut now = quiet;
+    c.bench_function("decision, warm: allowed, with a traffic profile", |b| {
+        b.iter(|| {
+            now += Duration::milliseconds(1);
+            deploy_gate::policy::decide_with_traffic(&rules, black_box(&frozen), now, None, &[], Some(&profile))
+        })
+    });
+
     // The same decision without any scorecard: what the scorecard costs.
     let plain = load_texts(&[("bench.toml", &big_config_with(false))], &[]).expect("valid").rules();
     let mut now = quiet;
