@@ -57,6 +57,12 @@ elif [ -n "${CIRCLECI:-}" ]; then
   pipeline_url=${CIRCLE_BUILD_URL:-}; commit=${CIRCLE_SHA1:-}
 elif [ -n "${BUILDKITE:-}" ]; then
   pipeline_url=${BUILDKITE_BUILD_URL:-}; commit=${BUILDKITE_COMMIT:-}
+elif [ -n "${TF_BUILD:-}" ]; then
+  commit=${BUILD_SOURCEVERSION:-}
+  pipeline_url="${SYSTEM_COLLECTIONURI%/}/${SYSTEM_TEAMPROJECT:-}/_build/results?buildId=${BUILD_BUILDID:-}"
+elif [ -n "${BITBUCKET_BUILD_NUMBER:-}" ]; then
+  commit=${BITBUCKET_COMMIT:-}
+  pipeline_url="${BITBUCKET_GIT_HTTP_ORIGIN:-}/pipelines/results/${BITBUCKET_BUILD_NUMBER}"
 fi
 if [ -z "$id" ] && [ -n "$pipeline_url" ]; then
   id="dep-$(printf '%s\0%s\0%s\0%s\0' "$pipeline_url" "$team" "$service" "$environment" | sha256sum | cut -c1-24)"
