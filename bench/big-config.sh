@@ -4,8 +4,9 @@
 # teams with a scorecard of 30 items, the shape benches/decision.rs measures.
 #
 #   bench/big-config.sh > /tmp/big/windows.toml
+#   SCORECARD=0 bench/big-config.sh > ...   # without the scorecard
 set -euo pipefail
-awk 'BEGIN {
+awk -v scorecard="${SCORECARD:-1}" 'BEGIN {
   split("UTC Europe/Berlin America/New_York Australia/Sydney Asia/Tokyo", zones, " ")
   split("MON-FRI FRI SAT,SUN *", days, " ")
   for (i = 0; i < 10000; i++) {
@@ -25,7 +26,7 @@ awk 'BEGIN {
     }
     printf "[[windows]]\nid = \"w%d\"\nkind = \"%s\"\ntimezone = \"%s\"\n%s\nteams = %s\nenvironments = %s\n\n", i, kind, zone, schedule, teams, env
   }
-  for (i = 0; i < 30; i++) {
+  for (i = 0; i < 30 * scorecard; i++) {
     if (i % 10 == 9) gates = "gates = []\n"
     else if (i % 3 == 2) gates = ""
     else if (i % 3 == 1) gates = "gates = [\"prod*\"]\n"
@@ -38,7 +39,7 @@ awk 'BEGIN {
     printf "[[teams]]\nname = \"team-%d\"\nstatus = \"%s\"\n", t, status
     if (status == "yellow") printf "plan = \"https://tracker.example/P-1\"\nplan_due = \"2027-06-30\"\n"
     printf "\n"
-    for (i = 0; i < 30; i++) {
+    for (i = 0; i < 30 * scorecard; i++) {
       k = (t * 31 + i * 7) % 20
       if (k < 2) cell = "status = \"red\"\n"
       else if (k <= 5) cell = sprintf("status = \"yellow\"\nplan = \"https://tracker.example/R-%d\"\nplan_due = \"%s\"\n", i, (k == 5) ? "2026-06-30" : "2027-06-30")

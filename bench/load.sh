@@ -11,7 +11,8 @@
 # and the server's resident memory (RSS) at start and after the load.
 #
 #   bench/load.sh            # 10 s per route, 64 connections, sample config
-#   CONFIG=big bench/load.sh # 10,000 windows and 1,000 teams (bench/big-config.sh)
+#   CONFIG=big bench/load.sh # 10,000 windows and 1,000 teams with 30 scorecard items (bench/big-config.sh)
+#   CONFIG=big SCORECARD=0 bench/load.sh   # the same without the scorecard
 #   DURATION=30s CONNECTIONS=128 bench/load.sh
 #
 # Needs wrk (Debian package `wrk`).

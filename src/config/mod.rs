@@ -25,7 +25,7 @@ pub use traffic::{NEW_RELIC_ENDPOINT, TrafficSettings};
 pub use window::{check_id, parse_duration_text, parse_time_text, window_from_table};
 
 use crate::error::ErrorCode;
-use crate::policy::{Rules, Scorecard, Source, Team, Window};
+use crate::policy::{Cell, Rules, Scorecard, Source, Team, Window};
 use settings::Located;
 
 const SETTINGS_TABLES: &[&str] = &["server", "store", "auth", "policy"];
@@ -176,6 +176,9 @@ struct Reader<'a> {
     cells: Vec<(String, String, String)>,
     /// `[scorecard]`, which may stand in one file only.
     scorecard_at: Option<(&'a str, &'a Table)>,
+    /// Cells and item ids seen so far: equal ones are kept once.
+    interned_cells: HashMap<Cell, Arc<Cell>>,
+    interned_items: HashMap<String, Arc<str>>,
     /// `[traffic]`, likewise.
     traffic_at: Option<(&'a str, &'a Table)>,
     windows: Vec<Arc<Window>>,
@@ -309,7 +312,16 @@ impl<'a> Reader<'a> {
             self.cells.extend(cells.keys().map(|item| (file.to_string(), name.clone(), item.clone())));
         }
         match team_from_table(table, Some(file), index, Source::Config) {
-            Ok(team) => {
+            Ok(mut team) => {
+                // Most cells of a large scorecard are alike: keep each once.
+                team.cells = std::mem::take(&mut team.cells)
+                    .into_iter()
+                    .map(|(item, cell)| {
+                        let item = self.interned_items.entry(item.to_string()).or_insert(item).clone();
+                        let cell = self.interned_cells.entry((*cell).clone()).or_insert(cell).clone();
+                        (item, cell)
+                    })
+                    .collect();
                 let name = team.name.to_string();
                 match self.team_files.get(&name) {
                     Some(other) => {

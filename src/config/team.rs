@@ -69,8 +69,10 @@ pub fn team_from_table(table: &Table, file: Option<&str>, index: usize, source: 
         (Some(name), Some(status), Some(zone), Some(plan_due), Some(cells)) if problems.is_empty() => {
             let spec = TeamSpec { name: name.to_string(), status, plan, plan_due, timezone: zone.name().to_string() };
             let mut team = Team::new(name, spec, zone, source, file.map(str::to_string));
-            team.cells =
-                cells.into_iter().map(|(item, spec)| (item, Arc::new(Cell { spec, source: Source::Config }))).collect();
+            team.cells = cells
+                .into_iter()
+                .map(|(item, spec)| (Arc::from(item), Arc::new(Cell { spec, source: Source::Config })))
+                .collect();
             Ok(team)
         }
         _ => Err(problems),

@@ -71,7 +71,7 @@ impl Scorecard {
 }
 
 /// One cell as written: in a config file, an API body, or the store.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CellSpec {
     pub status: Status,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -87,8 +87,9 @@ pub struct CellSpec {
     pub updated_by: Option<String>,
 }
 
-/// A cell and where it was written.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A cell and where it was written. Equal cells are shared (most cells of a
+/// large scorecard are the same green), so compare them by value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Cell {
     pub spec: CellSpec,
     pub source: Source,
@@ -211,12 +212,18 @@ pub fn plan_label(plan: &str) -> String {
     }
 }
 
-/// A cell that may count against its team, with what a decision says of it
-/// before and after its plan falls due, worked out once.
+/// A cell that may count against its team: what a decision says of it
+/// before and after its plan falls due, worked out once and shared by every
+/// team with the same cell for the item.
 #[derive(Debug)]
 struct Concern {
     item: usize,
     due_at: Option<DateTime<Utc>>,
+    words: Arc<Words>,
+}
+
+#[derive(Debug)]
+struct Words {
     /// Until `due_at` (or for good, without one).
     before: Blamed,
     /// From `due_at` on: an overdue plan.
@@ -238,32 +245,28 @@ impl Blamed {
     }
 }
 
-impl Concern {
-    fn new(item: usize, id: &str, placed: Option<&Placed>) -> Concern {
+impl Words {
+    fn new(id: &str, cell: Option<&Cell>) -> Words {
         let id: Arc<str> = id.into();
-        let Some(p) = placed else {
+        let Some(cell) = cell else {
             let b =
                 Blamed::new(Blame { id, status: CellStatus::Unassessed, overdue: false, plan: None, plan_due: None });
-            return Concern { item, due_at: None, before: b.clone(), after: b };
+            return Words { before: b.clone(), after: b };
         };
-        let spec = &p.cell.spec;
+        let spec = &cell.spec;
+        let plan: Option<Arc<str>> = spec.plan.as_deref().map(Arc::from);
         let blame = |status: CellStatus, overdue: bool| {
-            Blamed::new(Blame {
-                id: id.clone(),
-                status,
-                overdue,
-                plan: spec.plan.as_deref().map(Arc::from),
-                plan_due: spec.plan_due,
-            })
+            Blamed::new(Blame { id: id.clone(), status, overdue, plan: plan.clone(), plan_due: spec.plan_due })
         };
-        let due_at = if spec.status == Status::Yellow { p.due_at } else { None };
-        Concern { item, due_at, before: blame(spec.status.into(), false), after: blame(CellStatus::Red, true) }
+        Words { before: blame(spec.status.into(), false), after: blame(CellStatus::Red, true) }
     }
+}
 
+impl Concern {
     fn at(&self, t: DateTime<Utc>) -> &Blamed {
         match self.due_at {
-            Some(due) if t >= due => &self.after,
-            _ => &self.before,
+            Some(due) if t >= due => &self.words.after,
+            _ => &self.words.before,
         }
     }
 }
@@ -301,6 +304,8 @@ impl Board {
     ) -> Board {
         let mut board = Board { scorecard, ..Board::default() };
         let items = &board.scorecard.items;
+        // The words for each (item, distinct cell), shared by the teams that have it.
+        let mut words: HashMap<(usize, Option<*const Cell>), Arc<Words>> = HashMap::new();
         board.gating = environments.map(|e| (e.to_string(), items.iter().map(|i| i.gates(e)).collect())).collect();
         if items.is_empty() {
             return board;
@@ -309,7 +314,7 @@ impl Board {
             let name = team.name.as_str();
             let mut card = Card { cells: Vec::with_capacity(items.len()), concerns: Vec::new() };
             for (i, item) in items.iter().enumerate() {
-                let from_config = team.cells.get(&item.id);
+                let from_config = team.cells.get(item.id.as_str());
                 let from_api = api_cells.get(&(name.to_string(), item.id.clone()));
                 if from_config.is_some() && from_api.is_some() {
                     board.shadowed.push(format!("{name}/{}", item.id));
@@ -322,14 +327,19 @@ impl Board {
                     Some(p) => p.cell.spec.status != Status::Green,
                     None => board.scorecard.unassessed == Unassessed::Red,
                 };
-                if concern {
-                    card.concerns.push(Concern::new(i, &item.id, placed.as_ref()));
+                if let (true, cell) = (concern, placed.as_ref().map(|p| &p.cell)) {
+                    let key = (i, cell.map(Arc::as_ptr));
+                    let words =
+                        words.entry(key).or_insert_with(|| Arc::new(Words::new(&item.id, cell.map(|c| &**c)))).clone();
+                    let due_at =
+                        placed.as_ref().filter(|p| p.cell.spec.status == Status::Yellow).and_then(|p| p.due_at);
+                    card.concerns.push(Concern { item: i, due_at, words });
                 }
                 card.cells.push(placed);
             }
             // Worst first, as decisions list them (an overdue plan is
             // re-ranked at decision time, rarely).
-            card.concerns.sort_by_key(|c| c.before.blame.rank());
+            card.concerns.sort_by_key(|c| c.words.before.blame.rank());
             board.cards.insert(name.to_string(), card);
         }
         board

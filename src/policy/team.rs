@@ -63,7 +63,7 @@ pub struct Team {
     /// The instant the plan falls due: the end of `plan_due` in the team's zone.
     pub due_at: Option<DateTime<Utc>>,
     /// Scorecard cells a config file sets, by item id.
-    pub cells: BTreeMap<String, Arc<Cell>>,
+    pub cells: BTreeMap<Arc<str>, Arc<Cell>>,
     pub source: Source,
     pub file: Option<String>,
 }
