@@ -199,18 +199,18 @@ fn bench(c: &mut Criterion) {
         })
     });
 
-    // With the week profile of the deploy's service (office hours busy).
+    // With the week profile of the deploy's service: Wednesday 10:00 is its peak.
     let start: DateTime<Utc> = "2026-11-02T00:00:00Z".parse().expect("t");
     let samples: Vec<deploy_gate::traffic::Sample> = (0..4 * 7 * 24 * 12)
         .map(|i| {
             let at = start + Duration::minutes(5 * i);
-            let busy = (9..18).contains(&chrono::Timelike::hour(&at));
-            deploy_gate::traffic::Sample {
-                at,
-                requests: if busy { 500.0 } else { 20.0 },
-                errors: None,
-                latency_p95: None,
-            }
+            let (day, hour) = (chrono::Datelike::weekday(&at).num_days_from_monday(), chrono::Timelike::hour(&at));
+            let requests = match (day, hour) {
+                (2, 10) => 2000.0,
+                (0..=4, 9..=17) => 500.0,
+                _ => 20.0,
+            };
+            deploy_gate::traffic::Sample { at, requests, errors: None, latency_p95: None }
         })
         .collect();
     let profile = deploy_gate::traffic::Profile::build("api", "bench", deploy_gate::schedule::Zone::utc(), &samples)
@@ -221,7 +221,7 @@ fn bench(c: &mut Criterion) {
         d.warnings.iter().map(|w| w.code.as_str()).collect::<Vec<_>>()
     );
     let mut now = quiet;
-    c.bench_function("decision, warm: allowed, with a traffic profile", |b| {
+    c.bench_function("decision, warm: a peak-traffic warning", |b| {
         b.iter(|| {
             now += Duration::milliseconds(1);
             deploy_gate::policy::decide_with_traffic(&rules, black_box(&frozen), now, None, &[], Some(&profile))

@@ -213,6 +213,19 @@ async fn the_gate_builds_the_week_profile_from_prometheus_and_reports_a_bad_quer
     assert_eq!(calm["verdict"], "no_visible_impact", "{calm}");
 }
 
+/// A server that takes connections and never answers.
+fn silent_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/graphql", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    url
+}
+
 /// What the New Relic stand-in saw.
 #[derive(Default)]
 struct Seen {
@@ -288,14 +301,15 @@ async fn new_relic_is_asked_with_its_key_and_nrql_and_a_refused_key_is_reported(
     let seen = Arc::new(Mutex::new(Seen::default()));
     let endpoint = newrelic_stand_in(seen.clone());
     let source = format!(
-        "[[traffic.sources]]\nid = \"nr\"\nkind = \"newrelic\"\naccount_id = 1234567\napi_key_env = \"DG_TEST_NR_KEY\"\nendpoint = \"{endpoint}\"\nrequests = \"SELECT rate(count(*), 1 minute) FROM Transaction WHERE appName = '{{service}}' TIMESERIES 5 minutes\"\n\n[[traffic.sources]]\nid = \"nr-wrong-key\"\nkind = \"newrelic\"\naccount_id = 1234567\napi_key_env = \"DG_TEST_NR_WRONG_KEY\"\nendpoint = \"{endpoint}\"\nservices = [\"search\"]\nrequests = \"SELECT count(*) FROM Transaction WHERE appName = '{{service}}' TIMESERIES\"\n\n[[traffic.sources]]\nid = \"nr-no-key\"\nkind = \"newrelic\"\naccount_id = 1\napi_key_env = \"DG_TEST_NR_UNSET\"\nendpoint = \"{endpoint}\"\nservices = [\"web\"]\nrequests = \"SELECT count(*) FROM Transaction\"\n\n[[traffic.sources]]\nid = \"prom-down\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{closed}\"\nservices = [\"api\"]\ntimeout = \"2s\"\nrequests = \"up\"\n",
-        closed = free_port()
+        "[[traffic.sources]]\nid = \"nr\"\nkind = \"newrelic\"\naccount_id = 1234567\napi_key_env = \"DG_TEST_NR_KEY\"\nendpoint = \"{endpoint}\"\nrequests = \"SELECT rate(count(*), 1 minute) FROM Transaction WHERE appName = '{{service}}' TIMESERIES 5 minutes\"\n\n[[traffic.sources]]\nid = \"nr-wrong-key\"\nkind = \"newrelic\"\naccount_id = 1234567\napi_key_env = \"DG_TEST_NR_WRONG_KEY\"\nendpoint = \"{endpoint}\"\nservices = [\"search\"]\nrequests = \"SELECT count(*) FROM Transaction WHERE appName = '{{service}}' TIMESERIES\"\n\n[[traffic.sources]]\nid = \"nr-no-key\"\nkind = \"newrelic\"\naccount_id = 1\napi_key_env = \"DG_TEST_NR_UNSET\"\nendpoint = \"{endpoint}\"\nservices = [\"web\"]\nrequests = \"SELECT count(*) FROM Transaction\"\n\n[[traffic.sources]]\nid = \"prom-down\"\nkind = \"prometheus\"\nurl = \"http://127.0.0.1:{closed}\"\nservices = [\"api\"]\ntimeout = \"2s\"\nrequests = \"up\"\n\n[[traffic.sources]]\nid = \"nr-slow\"\nkind = \"newrelic\"\naccount_id = 1\napi_key_env = \"DG_TEST_NR_KEY\"\nendpoint = \"{silent}\"\nservices = [\"slow\"]\ntimeout = \"1s\"\nrequests = \"SELECT count(*) FROM Transaction\"\n",
+        closed = free_port(),
+        silent = silent_server()
     );
     let app =
         app_with_keys(&source, &[("DG_TEST_NR_KEY", "nr-test-key"), ("DG_TEST_NR_WRONG_KEY", "not-the-key")]).await;
     let (_, r) = app
         .wait_for("/readyz", Duration::from_secs(30), |_, r| {
-            (0..4).all(|i| r["traffic"][i]["last_attempt"].is_string())
+            (0..5).all(|i| r["traffic"][i]["last_attempt"].is_string())
         })
         .await;
     assert!(r["traffic"][0]["last_success"].is_string(), "{r}");
@@ -305,6 +319,8 @@ async fn new_relic_is_asked_with_its_key_and_nrql_and_a_refused_key_is_reported(
     assert!(unset.contains("DG_TEST_NR_UNSET"), "{unset}");
     let down = r["traffic"][3]["last_error"].as_str().expect("down");
     assert!(down.contains("cannot reach Prometheus"), "{down}");
+    let slow = r["traffic"][4]["last_error"].as_str().expect("slow");
+    assert!(slow.contains("gave no answer within 1s"), "{slow}");
     assert_eq!(r["ready"], true, "sources that fail never make the gate unready");
     {
         let s = seen.lock().expect("seen");
