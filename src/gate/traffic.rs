@@ -242,7 +242,7 @@ async fn fetch_one(
                 Kind::NewRelic { endpoint, account_id, .. } => {
                     newrelic_series(client, endpoint, key.unwrap_or_default(), *account_id, &q, from, until).await
                 }
-                Kind::Csv { .. } => unreachable!("refused above"),
+                Kind::Csv { .. } => Err(anyhow::anyhow!("a CSV file is read whole")),
             }
         };
         let answer = tokio::time::timeout(timeout, asked)
