@@ -199,7 +199,8 @@ impl FromRequest for DecisionCaller {
         let needed = gate(req).is_ok_and(|g| g.live().settings.decisions_need_token);
         let present = req.headers().contains_key(AUTHORIZATION);
         ready(if needed || present {
-            caller(req, &[Role::Admin, Role::Override, Role::Read], "a decision").map(|c| DecisionCaller(Some(c)))
+            caller(req, &[Role::Admin, Role::Override, Role::Read, Role::Deploy], "a decision")
+                .map(|c| DecisionCaller(Some(c)))
         } else {
             Ok(DecisionCaller(None))
         })

@@ -83,13 +83,23 @@ async fn the_right_roles_get_through() {
 
 #[tokio::test]
 async fn decisions_need_a_token_when_configured() {
-    let config = auth_config().replace("[auth]\n", "[auth]\ndecisions_need_token = true\n");
+    const DEPLOYER: &str = "deploy-token-0123456789abcdef";
+    const TEAM: &str = "team-token-0123456789abcdef";
+    let config = format!(
+        "{}{}{}",
+        auth_config().replace("[auth]\n", "[auth]\ndecisions_need_token = true\n"),
+        crate::helpers::token_lines("ci", DEPLOYER, "deploy", ""),
+        crate::helpers::token_lines("payments-team", TEAM, "team", ""),
+    );
     let app = spawn_app(&config).await;
-    let (status, body) = app.call(Method::GET, "/can-deploy?team=payments&environment=production", None, None).await;
+    let ask = "/can-deploy?team=payments&environment=production";
+    let (status, body) = app.call(Method::GET, ask, None, None).await;
     assert_eq!(status, 401, "{body}");
-    let (status, _) =
-        app.call(Method::GET, "/can-deploy?team=payments&environment=production", Some(READER), None).await;
-    assert_eq!(status, 200);
+    // A pipeline's deploy token asks as well as it reports; a team token edits its scorecard only.
+    for (token, want) in [(READER, 200), (DEPLOYER, 200), (TEAM, 403)] {
+        let (status, body) = app.call(Method::GET, ask, Some(token), None).await;
+        assert_eq!(status, want, "{body}");
+    }
 }
 
 /// A client that keeps presenting bad tokens is counted and answered 429
