@@ -87,7 +87,11 @@ pub fn date(f: &mut Fields, key: &str) -> Option<Option<NaiveDate>> {
     let text = f.time_text(key)?;
     match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
         Ok(d) if (1970..=9999).contains(&chrono::Datelike::year(&d)) => Some(Some(d)),
-        _ => {
+        Ok(_) => {
+            f.problem(key, ErrorCode::InvalidTime, format!("`{text}` is out of range; give a date from 1970 to 9999"));
+            None
+        }
+        Err(_) => {
             f.problem(key, ErrorCode::InvalidTime, format!("`{text}` is not a date; write e.g. 2026-12-31"));
             None
         }

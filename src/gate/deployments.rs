@@ -84,6 +84,16 @@ fn merge(before: Option<Deployment>, r: Report, id: &str, by: &str, now: DateTim
     d.version = r.version.or(d.version);
     d.commit = r.commit.or(d.commit);
     d.pipeline_url = r.pipeline_url.or(d.pipeline_url);
+    let sane = |t: DateTime<Utc>| t.timestamp() >= 946_684_800 && t <= now + Duration::days(1);
+    for (field, t) in [("started_at", Some(d.started_at)), ("finished_at", r.finished_at)] {
+        if let Some(t) = t.filter(|t| !sane(*t)) {
+            return Err(Error::field(
+                ErrorCode::InvalidValue,
+                field,
+                format!("{field} {t} is not a time a deployment ran; give one from 2000 up to now"),
+            ));
+        }
+    }
     d.finished_at = match r.status {
         DeploymentStatus::Started => None,
         _ => Some(r.finished_at.or(d.finished_at).unwrap_or(now)),
@@ -255,7 +265,8 @@ impl Gate {
             time_to_restore_samples: restores.len(),
             time_to_restore: median(restores),
             gate_wait_samples: waits.len(),
-            gate_wait_total: waits.iter().sum(),
+            // A sum of nothing is -0.0 for floats: start from 0.
+            gate_wait_total: waits.iter().fold(0.0, |a, b| a + b),
             gate_wait: median(waits),
         })
     }
@@ -424,9 +435,10 @@ impl Gate {
                 Err(e) => return Err(e),
             }
         }
-        let failed: f64 = deployments.iter().map(|i| i.impact.extra_failed_requests).sum();
-        let slow: f64 = deployments.iter().map(|i| i.impact.minutes_slow).sum();
-        let degraded_minutes: f64 = deployments.iter().map(|i| i.impact.minutes_degraded).sum();
+        // Folds from 0: a float sum of nothing is -0.0.
+        let failed = deployments.iter().fold(0.0, |a, i| a + i.impact.extra_failed_requests);
+        let slow = deployments.iter().fold(0.0, |a, i| a + i.impact.minutes_slow);
+        let degraded_minutes = deployments.iter().fold(0.0, |a, i| a + i.impact.minutes_degraded);
         let degraded =
             deployments.iter().filter(|i| i.impact.verdict == crate::traffic::ImpactVerdict::Degraded).count();
         let n = deployments.len();

@@ -81,6 +81,7 @@ async fn who_may_report_and_what_is_refused() {
         (with("colour", json!("red")), 400, "unknown_parameter", "colour"),
         (with("version", json!("1.0\u{1b}[31m")), 400, "invalid_parameter", "version"),
         (with("team", json!("search")), 409, "deployment_conflict", ""),
+        (with("started_at", json!("9999-12-31T23:59:59Z")), 422, "invalid_value", "started_at"),
     ];
     for (b, want_status, want_code, field) in cases {
         let (status, e) = app.call(Method::POST, "/deployments", Some(DEPLOYER), Some(&b)).await;
@@ -134,6 +135,7 @@ async fn delivery_statistics_count_failures_restores_and_waits_on_the_gate() {
     assert!((cfr - 1.0 / 3.0).abs() < 1e-9, "{s}");
     assert_eq!(s["time_to_restore"], json!(21.0 * 3600.0), "failed at -49h, restored at -28h");
     assert_eq!(s["gate_wait_samples"], 0, "payments never waited");
+    assert_eq!(s["gate_wait_total"].to_string(), "0.0", "not -0.0");
 
     let (_, s) = app.get_json("/stats/delivery?team=frozen").await;
     assert_eq!(s["gate_wait_samples"], 1, "{s}");
