@@ -40,14 +40,20 @@ pub fn scorecard_from_table(table: &Table, file: &str) -> (Scorecard, Vec<Proble
                     f.problem("items", ErrorCode::InvalidType, "must be [[scorecard.items]] tables");
                     continue;
                 };
-                match item_from_table(t, file, i) {
-                    Ok(item) if !seen.insert(item.id.clone()) => problems.push(Problem::new(
+                // Ids as written, valid or not, so a repeat is named either way.
+                if let Some(id) = t.get("id").and_then(Value::as_str)
+                    && !seen.insert(id.to_string())
+                {
+                    problems.push(Problem::new(
                         Some(file),
-                        &format!("scorecard.items[{}]", item.id),
+                        &format!("scorecard.items[{id}]"),
                         "id",
                         ErrorCode::DuplicateId,
                         "is already used by another item; item ids must be unique",
-                    )),
+                    ));
+                    continue;
+                }
+                match item_from_table(t, file, i) {
                     Ok(item) => items.push(Arc::new(item)),
                     Err(mut p) => problems.append(&mut p),
                 }

@@ -93,14 +93,20 @@ pub fn traffic_from_table(table: &Table, file: &str) -> (TrafficSettings, Vec<Pr
                     f.problem("sources", ErrorCode::InvalidType, "must be [[traffic.sources]] tables");
                     continue;
                 };
-                match source_from_table(t, file, i) {
-                    Ok(s) if !seen.insert(s.id.clone()) => problems.push(Problem::new(
+                // Ids as written, valid or not, so a repeat is named either way.
+                if let Some(id) = t.get("id").and_then(Value::as_str)
+                    && !seen.insert(id.to_string())
+                {
+                    problems.push(Problem::new(
                         Some(file),
-                        &format!("traffic.sources[{}]", s.id),
+                        &format!("traffic.sources[{id}]"),
                         "id",
                         ErrorCode::DuplicateId,
                         "is already used by another source; source ids must be unique",
-                    )),
+                    ));
+                    continue;
+                }
+                match source_from_table(t, file, i) {
                     Ok(s) => sources.push(s),
                     Err(mut p) => problems.append(&mut p),
                 }
