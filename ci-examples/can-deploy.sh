@@ -148,6 +148,10 @@ report() {
     fi
     echo "  decision $(jq -r .decision_id "$answer")"
   fi
+  # Later steps of a GitHub Actions job get the decision's id (report-deployment.sh reads it).
+  if [ -n "${GITHUB_ENV:-}" ]; then
+    echo "DEPLOY_GATE_DECISION_ID=$(jq -r .decision_id "$answer")" >>"$GITHUB_ENV" || true
+  fi
   if [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
     jq -r --arg target "$team${service:+/$service} in $environment" \
       '"### deploy-gate: \(if .allowed then "✅ allowed" else "⛔ denied" end) \($target)\n",

@@ -12,12 +12,15 @@
 #
 # Without --id, the id is made from the CI run, the team, the service and
 # the environment (as `deploy-gate report` makes it), so the start and the
-# end of one deployment in one pipeline run match.
+# end of one deployment in one pipeline run match. The decision's id comes
+# from --decision-id or DEPLOY_GATE_DECISION_ID (which can-deploy.sh and
+# `deploy-gate check` set for later steps in GitHub Actions).
 set -euo pipefail
 
 url=${DEPLOY_GATE_URL:-}
 token=${DEPLOY_GATE_TOKEN:-}
-team="" service="" environment="" status="" id="" decision_id="" version=""
+team="" service="" environment="" status="" id="" version=""
+decision_id=${DEPLOY_GATE_DECISION_ID:-}
 
 die_usage() { echo "report-deployment.sh: $1" >&2; echo "usage: report-deployment.sh --team T --environment E --status started|succeeded|failed|rolled_back [--service S] [--id ID] [--decision-id ID] [--version V] [--url URL]" >&2; exit 2; }
 

@@ -339,6 +339,18 @@ async fn a_deployment_started_by_one_client_is_finished_by_the_other_in_the_same
     ];
     let clients = both();
     let (first, last) = (clients[0], *clients.last().expect("a client"));
+    // The check hands the decision's id on to the job's later steps.
+    let handed = tempfile::NamedTempFile::new().expect("GITHUB_ENV file");
+    let handed_path = handed.path().to_str().expect("path").to_string();
+    let mut asking: Vec<(&str, &str)> = github.to_vec();
+    asking.push(("GITHUB_ENV", handed_path.as_str()));
+    let r = run(last, &app.address, &["--team", "free", "--environment", "production"], &asking).await;
+    assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
+    let written = std::fs::read_to_string(handed.path()).expect("GITHUB_ENV");
+    let decision_id = written.trim().strip_prefix("DEPLOY_GATE_DECISION_ID=").expect("the decision id").to_string();
+    assert!(!decision_id.is_empty() && r.stdout.contains(&decision_id), "{written}");
+    let mut github: Vec<(&str, &str)> = github.to_vec();
+    github.push(("DEPLOY_GATE_DECISION_ID", decision_id.as_str()));
     let r = report(first, &app.address, "started", &github).await;
     assert_eq!(r.code, Some(0), "{}{}", r.stdout, r.stderr);
     let r = report(last, &app.address, "failed", &github).await;
@@ -350,6 +362,7 @@ async fn a_deployment_started_by_one_client_is_finished_by_the_other_in_the_same
     assert_eq!(list[0]["status"], "failed");
     assert_eq!(list[0]["pipeline_url"], "https://github.com/shop/payments/actions/runs/4242");
     assert_eq!(list[0]["commit"], "0123abc");
+    assert_eq!(list[0]["decision_id"], decision_id.as_str(), "the decision that let it go");
     // Another run is another deployment; a bad status is refused before asking.
     let other = [("GITHUB_RUN_ID", "4243")];
     let env: Vec<(&str, &str)> = github.iter().filter(|(k, _)| *k != "GITHUB_RUN_ID").chain(&other).copied().collect();

@@ -222,6 +222,24 @@ fn report(c: &Check, a: &Answer) {
         print!("{}", human(&c.deploy.to_string(), a));
     }
     summary(&markdown(&c.deploy.to_string(), a));
+    hand_on(&a.decision_id);
+}
+
+/// In GitHub Actions, hand the decision's id to the job's later steps as
+/// DEPLOY_GATE_DECISION_ID, where `deploy-gate report` picks it up.
+fn hand_on(decision_id: &str) {
+    let Ok(path) = std::env::var("GITHUB_ENV") else { return };
+    if path.is_empty() {
+        return;
+    }
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(format!("DEPLOY_GATE_DECISION_ID={decision_id}\n").as_bytes()));
+    if let Err(e) = written {
+        eprintln!("deploy-gate: cannot hand the decision id on in {path}: {e}");
+    }
 }
 
 /// Codes that no amount of waiting lifts.

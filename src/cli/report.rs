@@ -21,8 +21,9 @@ pub struct Report {
     /// one pipeline run match without passing it along.
     #[arg(long)]
     pub id: Option<String>,
-    /// The decision that let the deployment go (`check` prints it).
-    #[arg(long)]
+    /// The decision that let the deployment go (`check` prints it, and in
+    /// GitHub Actions hands it to later steps as DEPLOY_GATE_DECISION_ID).
+    #[arg(long, env = "DEPLOY_GATE_DECISION_ID")]
     pub decision_id: Option<String>,
     /// The version deployed.
     #[arg(long)]
