@@ -228,18 +228,7 @@ fn report(c: &Check, a: &Answer) {
 /// In GitHub Actions, hand the decision's id to the job's later steps as
 /// DEPLOY_GATE_DECISION_ID, where `deploy-gate report` picks it up.
 fn hand_on(decision_id: &str) {
-    let Ok(path) = std::env::var("GITHUB_ENV") else { return };
-    if path.is_empty() {
-        return;
-    }
-    let written = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(format!("DEPLOY_GATE_DECISION_ID={decision_id}\n").as_bytes()));
-    if let Err(e) = written {
-        eprintln!("deploy-gate: cannot hand the decision id on in {path}: {e}");
-    }
+    append_to("GITHUB_ENV", &format!("DEPLOY_GATE_DECISION_ID={decision_id}\n"), "hand the decision id on");
 }
 
 /// Codes that no amount of waiting lifts.
@@ -327,7 +316,12 @@ fn markdown(target: &str, a: &Answer) -> String {
 
 /// Append to the GitHub Actions job summary, when there is one.
 fn summary(markdown: &str) {
-    let Ok(path) = std::env::var("GITHUB_STEP_SUMMARY") else { return };
+    append_to("GITHUB_STEP_SUMMARY", &format!("{markdown}\n"), "write the job summary");
+}
+
+/// Append to the file a CI variable names (GitHub Actions' job files), if set.
+fn append_to(variable: &str, text: &str, what: &str) {
+    let Ok(path) = std::env::var(variable) else { return };
     if path.is_empty() {
         return;
     }
@@ -335,8 +329,8 @@ fn summary(markdown: &str) {
         .create(true)
         .append(true)
         .open(&path)
-        .and_then(|mut f| f.write_all(format!("{markdown}\n").as_bytes()));
+        .and_then(|mut f| f.write_all(text.as_bytes()));
     if let Err(e) = written {
-        eprintln!("deploy-gate: cannot write the job summary to {path}: {e}");
+        eprintln!("deploy-gate: cannot {what} in {path}: {e}");
     }
 }

@@ -131,6 +131,21 @@ fn parse_wait(text: &str) -> Result<std::time::Duration, String> {
     humantime::parse_duration(text).map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. 90s, 10m or 1h"))
 }
 
+/// A runtime for one command's requests; when there is none, the exit code
+/// (2, after saying why).
+fn runtime() -> Result<tokio::runtime::Runtime, ExitCode> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
+        eprintln!("deploy-gate: cannot start: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// Say that the client retries a connection.
+fn show_retry(event: crate::client::Event) {
+    let crate::client::Event::Retrying { url, attempt, of, delay } = event;
+    eprintln!("deploy-gate: cannot connect to {url} (attempt {attempt} of {of}); retrying in {delay:?}");
+}
+
 /// The process environment, as the config loader reads it.
 fn environment() -> Vec<(String, String)> {
     std::env::vars().collect()

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use crate::client::{Event, GateClient, Reply};
+use crate::client::{GateClient, Reply};
 use crate::wire::OverrideRequest;
 
 #[derive(Debug, clap::Args)]
@@ -19,11 +19,6 @@ pub struct Request {
     /// How long, e.g. 30m or 2h (default 1h, at most [auth] max_override_ttl).
     #[arg(long)]
     pub ttl: Option<String>,
-}
-
-fn show(event: Event) {
-    let Event::Retrying { url, attempt, of, delay } = event;
-    eprintln!("deploy-gate: cannot connect to {url} (attempt {attempt} of {of}); retrying in {delay:?}");
 }
 
 /// Exit 0 when the override is in force, 1 when the gate refused it, 2 when
@@ -42,16 +37,13 @@ pub fn run(r: Request) -> ExitCode {
         ticket: r.ticket.clone(),
         ttl: r.ttl.clone(),
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("deploy-gate: cannot start: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let answer = runtime.block_on(async {
         let gate = GateClient::new(&d.url, d.token.clone(), Duration::from_secs(5), Duration::from_secs(15))?;
-        gate.create_override(&body, &mut show).await
+        gate.create_override(&body, &mut super::show_retry).await
     });
     match answer {
         Ok(Reply::Done(created)) => {

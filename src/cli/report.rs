@@ -6,7 +6,7 @@ use std::time::Duration;
 use sha2::Digest;
 
 use super::ci::{Pipeline, detect};
-use crate::client::{Event, GateClient, Reply};
+use crate::client::{GateClient, Reply};
 use crate::wire::{Deployment, DeploymentReport};
 
 #[derive(Debug, clap::Args)]
@@ -31,11 +31,6 @@ pub struct Report {
     /// Print the deployment as JSON.
     #[arg(long)]
     pub json: bool,
-}
-
-fn show(event: Event) {
-    let Event::Retrying { url, attempt, of, delay } = event;
-    eprintln!("deploy-gate: cannot connect to {url} (attempt {attempt} of {of}); retrying in {delay:?}");
 }
 
 /// The same id for every report of one target from one pipeline run.
@@ -70,16 +65,13 @@ pub fn run(r: Report) -> ExitCode {
         started_at: None,
         finished_at: None,
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match super::runtime() {
         Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("deploy-gate: cannot start: {e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
     let answer = runtime.block_on(async {
         let gate = GateClient::new(&d.url, d.token.clone(), Duration::from_secs(5), Duration::from_secs(15))?;
-        gate.send::<_, Deployment>(reqwest::Method::POST, "/deployments", Some(&body), &mut show).await
+        gate.send::<_, Deployment>(reqwest::Method::POST, "/deployments", Some(&body), &mut super::show_retry).await
     });
     match answer {
         Ok(Reply::Done(dep)) if r.json => {
