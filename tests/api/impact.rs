@@ -113,6 +113,11 @@ async fn the_heat_map_has_a_cell_per_hour_and_shows_the_windows() {
     assert!(slot(4 * 24 + 15).contains("data-deny=\"true\""), "{}", slot(4 * 24 + 15));
     assert!(slot(4 * 24 + 14).contains("data-deny=\"false\""));
     assert!(svg.contains("Fri 12:00: 1000 requests a minute"));
+    // The dashboard leads to it, and to each team's release impact.
+    let page = app.get("/").await.text().await.expect("dashboard");
+    assert!(page.contains(r#"<section id="traffic">"#), "a traffic section");
+    assert!(page.contains(r#"href="/impact/profile.svg?service=checkout""#));
+    assert!(page.contains(r#"href="/impact/report?team=payments""#));
 }
 
 #[tokio::test]

@@ -73,11 +73,39 @@ pub async fn page(gate: web::Data<Gate>, cache: web::Data<SectionCache>) -> Resu
     let decisions = gate.recent_decisions(DECISIONS_SHOWN).await?;
     let sections = cache.get(&live, now);
     let refused = gate.catalog().reload_status().last_error.unwrap_or_default();
-    let html = render_with(&sections, &refused, &live.rules, &overrides, &decisions, now);
+    let mut html = render_with(&sections, &refused, &live.rules, &overrides, &decisions, now);
+    let services = gate.traffic().services();
+    if !services.is_empty() {
+        // Before the closing tags: the services with traffic data, to their heat maps.
+        let at = html.rfind("</main>").unwrap_or(html.len());
+        html.insert_str(at, &traffic_section(&services));
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("cache-control", "no-store"))
         .body(html))
+}
+
+/// Services shown by name in the traffic section, at most.
+const SERVICES_SHOWN: usize = 100;
+
+/// The services with traffic data, each to its week's heat map.
+fn traffic_section(services: &[String]) -> String {
+    let mut h = String::from(
+        "<section id=\"traffic\"><h2>Traffic</h2><p class=\"muted\">Each service's week, busy and quiet hours, with its freezes and deploy windows: </p><p>",
+    );
+    let links: Vec<String> = services
+        .iter()
+        .take(SERVICES_SHOWN)
+        .map(|s| format!("<a href=\"/impact/profile.svg?service={0}\">{0}</a>", esc(s)))
+        .collect();
+    h.push_str(&links.join(" · "));
+    if services.len() > SERVICES_SHOWN {
+        let _ =
+            write!(h, " and {} more (<code>/impact/profile.svg?service=NAME</code>)", services.len() - SERVICES_SHOWN);
+    }
+    h.push_str("</p></section>\n");
+    h
 }
 
 /// The environments worth a row: those the policy names and those windows
@@ -477,6 +505,8 @@ fn team_card(h: &mut String, rules: &Rules, t: &Team, effective: Status, now: Da
         }
         h.push_str("</span>");
     }
+    let _ =
+        write!(h, "<br><a class=\"muted\" href=\"/impact/report?team={0}\">release impact</a>", esc(t.name.as_str()));
     let blamed = rules.board().blame_anywhere(t.name.as_str(), now);
     if !blamed.is_empty() {
         let lines: Vec<String> = blamed.iter().take(3).map(|b| esc(&b.text)).collect();
