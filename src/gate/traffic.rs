@@ -107,10 +107,13 @@ impl Traffic {
         for source in &settings.sources {
             let started = now;
             let clock = std::time::Instant::now();
-            let fetched =
-                tokio::time::timeout(source.timeout * 4, fetch(&self.client, source, &known, env, settings.weeks, now))
-                    .await
-                    .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within {:?}", source.timeout * 4)));
+            // Each query has the source's timeout; the whole fetch, as long as
+            // its queries take one after another in the worst case.
+            let rounds = services_for(source, &known).len().max(1).div_ceil(CONCURRENCY) as u32;
+            let bound = source.timeout * (3 * rounds + 1);
+            let fetched = tokio::time::timeout(bound, fetch(&self.client, source, &known, env, settings.weeks, now))
+                .await
+                .unwrap_or_else(|_| Err(anyhow::anyhow!("no answer within {bound:?}")));
             let mut status = lock(&self.status);
             let entry = status.entry(source.id.clone()).or_insert_with(|| SourceStatus {
                 id: source.id.clone(),
