@@ -11,6 +11,7 @@ mod deployments;
 mod idempotency;
 mod journal;
 mod overrides;
+mod postgres;
 mod sqlite;
 
 use std::future::Future;
@@ -274,6 +275,7 @@ pub trait ChangeFeed {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
+    Postgres,
 }
 
 impl Dialect {
@@ -282,6 +284,8 @@ impl Dialect {
     fn begin(self) -> &'static str {
         match self {
             Dialect::Sqlite => "BEGIN IMMEDIATE",
+            // Replicas order their changes on the change feed's revision row.
+            Dialect::Postgres => "BEGIN",
         }
     }
 }
@@ -364,16 +368,22 @@ pub fn check_url(url: &str) -> Result<(), String> {
     if sqlite::path_of(url).is_some() {
         return Ok(());
     }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err(format!("`{url}`: this build keeps its state in SQLite only; use sqlite://PATH"));
+    if postgres::is_url(url) {
+        return Ok(());
     }
-    Err(format!("`{url}` is not a store URL; use sqlite://PATH"))
+    Err(format!("`{}` is not a store URL; use sqlite://PATH or postgres://USER@HOST/DATABASE", postgres::redact(url)))
 }
 
 impl Store {
     /// Open (and create, with its schema) the store at `url`.
     pub async fn open(url: &str) -> anyhow::Result<Store> {
         check_url(url).map_err(anyhow::Error::msg)?;
+        if postgres::is_url(url) {
+            let pool = postgres::connect(url).await?;
+            let store = Store { pool, dialect: Dialect::Postgres, writer: None };
+            postgres::migrate(&store).await?;
+            return Ok(store);
+        }
         let pool = sqlite::connect(url).await?;
         let store = Store { pool, dialect: Dialect::Sqlite, writer: Some(Arc::new(Mutex::new(()))) };
         sqlite::migrate(&store).await?;

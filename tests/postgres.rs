@@ -1,0 +1,143 @@
+//! The store on a real PostgreSQL (Debian's `postgresql`), started by the
+//! test on a free loopback port, with two replicas of the service sharing it.
+
+#[path = "api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::process::Command;
+use std::time::Duration;
+
+use helpers::{ADMIN, auth_config, need, skip, spawn_in_env};
+use reqwest::Method;
+use serde_json::json;
+
+const BIN: &str = "/usr/lib/postgresql/15/bin";
+
+/// A PostgreSQL cluster in a temporary directory, stopped when dropped.
+struct Postgres {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let data = self.dir.path().join("data");
+        let _ = Command::new("runuser")
+            .args(["-u", "postgres", "--", &format!("{BIN}/pg_ctl"), "-D"])
+            .arg(&data)
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+fn postgres() -> Option<Postgres> {
+    if !need(&format!("{BIN}/initdb"), "postgresql") || !need("runuser", "util-linux") {
+        return None;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let data = dir.path().join("data");
+    // initdb refuses root: the cluster belongs to the postgres user.
+    let chown = Command::new("chown").args(["-R", "postgres:postgres"]).arg(dir.path()).status();
+    if !chown.is_ok_and(|s| s.success()) {
+        skip("cannot hand a directory to the postgres user (run the tests as root, as CI does)");
+        return None;
+    }
+    let out = Command::new("runuser")
+        .args(["-u", "postgres", "--", &format!("{BIN}/initdb"), "-A", "trust", "-U", "postgres", "-D"])
+        .arg(&data)
+        .output()
+        .expect("initdb");
+    assert!(out.status.success(), "initdb: {}", String::from_utf8_lossy(&out.stderr));
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let options = format!("-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=on", dir.path().display());
+    let out = Command::new("runuser")
+        .args(["-u", "postgres", "--", &format!("{BIN}/pg_ctl"), "-D"])
+        .arg(&data)
+        .args(["-w", "-l"])
+        .arg(dir.path().join("log"))
+        .args(["-o", &options, "start"])
+        .output()
+        .expect("pg_ctl");
+    assert!(
+        out.status.success(),
+        "pg_ctl: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(Postgres { dir, url: format!("postgres://postgres@127.0.0.1:{port}/postgres") })
+}
+
+async fn replica(pg: &Postgres) -> helpers::TestApp {
+    let dir = tempfile::tempdir().expect("dir");
+    std::fs::write(
+        dir.path().join("deploy-gate.toml"),
+        format!("{}\n[[teams]]\nname = \"payments\"\nstatus = \"red\"\n\n[policy.environments.production]\nred = \"deny\"\n", auth_config()),
+    )
+    .expect("config");
+    spawn_in_env(dir, &[("DEPLOY_GATE_STORE__URL", pg.url.as_str())]).await
+}
+
+#[tokio::test]
+async fn two_replicas_on_one_postgres_share_overrides_windows_and_the_audit() {
+    let Some(pg) = postgres() else { return };
+    let (a, b) = (replica(&pg).await, replica(&pg).await);
+    let ask = "/can-deploy?team=payments&environment=production";
+    let (_, d) = b.get_json(ask).await;
+    assert_eq!(d["allowed"], false, "a red team: {d}");
+
+    // An override made on one replica is in force on the other.
+    let o = json!({"team": "payments", "environment": "production", "reason": "Hotfix for outage INC-1"});
+    let (status, created) = a.call(Method::POST, "/overrides", Some(ADMIN), Some(&o)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    b.wait_for(ask, Duration::from_secs(5), |_, d| d["allowed"] == true).await;
+
+    // Revoked on both at once: recorded once, the other hears it had ended.
+    let path = format!("/overrides/{id}");
+    let (ra, rb) = tokio::join!(
+        a.call(Method::DELETE, &path, Some(ADMIN), None),
+        b.call(Method::DELETE, &path, Some(ADMIN), None)
+    );
+    let mut statuses = [ra.0, rb.0];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{ra:?} {rb:?}");
+    a.wait_for(ask, Duration::from_secs(5), |_, d| d["allowed"] == false).await;
+
+    // The same window id created on both at once: one 201, one 409.
+    let w = json!({"id": "race", "cron": "0 3 * * *", "duration": "1h"});
+    let (wa, wb) = tokio::join!(
+        a.call(Method::POST, "/windows", Some(ADMIN), Some(&w)),
+        b.call(Method::POST, "/windows", Some(ADMIN), Some(&w))
+    );
+    let mut statuses = [wa.0, wb.0];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409], "{wa:?} {wb:?}");
+
+    // One audit log: both replicas' decisions and the one revocation.
+    let (_, audit) = b.call(Method::GET, "/audit?kind=override.revoked", Some(ADMIN), None).await;
+    assert_eq!(audit["records"].as_array().expect("records").len(), 1, "{audit}");
+    let (_, decisions) = a.call(Method::GET, "/audit?kind=decision&limit=1000", Some(ADMIN), None).await;
+    assert!(decisions["records"].as_array().expect("records").len() >= 3, "{decisions}");
+    let (status, ready) = a.get_json("/readyz").await;
+    assert_eq!((status, ready["store"]["ok"].as_bool()), (200, Some(true)));
+}
+
+#[tokio::test]
+async fn the_audit_log_on_postgres_is_append_only() {
+    let Some(pg) = postgres() else { return };
+    let store = deploy_gate::store::Store::open(&pg.url).await.expect("open");
+    // Opening again (another replica starting) migrates nothing twice.
+    let _again = deploy_gate::store::Store::open(&pg.url).await.expect("open again");
+    let app = replica(&pg).await;
+    app.get_json("/can-deploy?team=payments&environment=production").await;
+    let (_, audit) = app.call(Method::GET, "/audit?kind=decision", Some(ADMIN), None).await;
+    assert_eq!(audit["records"].as_array().expect("records").len(), 1);
+    drop(store);
+    use sqlx::Connection;
+    let mut conn = sqlx::postgres::PgConnection::connect(&pg.url).await.expect("connect");
+    for sql in ["UPDATE audit SET kind = 'forged'", "DELETE FROM audit", "TRUNCATE audit"] {
+        let e = sqlx::query(sql).execute(&mut conn).await.expect_err(sql);
+        assert!(e.to_string().contains("append-only"), "{sql}: {e}");
+    }
+}
