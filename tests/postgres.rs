@@ -20,6 +20,12 @@ struct Postgres {
     url: String,
 }
 
+impl Postgres {
+    fn port(&self) -> u16 {
+        self.url.rsplit(':').next().and_then(|p| p.split('/').next()).and_then(|p| p.parse().ok()).expect("port")
+    }
+}
+
 impl Drop for Postgres {
     fn drop(&mut self) {
         let data = self.dir.path().join("data");
@@ -140,4 +146,69 @@ async fn the_audit_log_on_postgres_is_append_only() {
         let e = sqlx::query(sql).execute(&mut conn).await.expect_err(sql);
         assert!(e.to_string().contains("append-only"), "{sql}: {e}");
     }
+}
+
+#[tokio::test]
+async fn an_expiry_is_recorded_once_however_many_replicas_look() {
+    use deploy_gate::policy::{Name, Override};
+    use deploy_gate::store::{Audit, AuditFilter, Overrides, Store};
+    let Some(pg) = postgres() else { return };
+    let stores = [Store::open(&pg.url).await.expect("open"), Store::open(&pg.url).await.expect("open")];
+    let now = chrono::Utc::now();
+    for i in 0..20 {
+        let o = Override {
+            id: format!("ovr-{i}"),
+            team: Name::parse("team", "payments").expect("team"),
+            service: None,
+            environment: Name::parse("environment", "production").expect("env"),
+            reason: "Hotfix for outage INC-1".into(),
+            ticket: None,
+            created_by: "test".into(),
+            created_at: now - chrono::Duration::hours(2),
+            expires_at: now - chrono::Duration::minutes(i + 1),
+            revoked_at: None,
+            revoked_by: None,
+        };
+        stores[0].create_override(&o, 1000, None).await.expect("create");
+    }
+    let (a, b) = tokio::join!(stores[0].record_expired(now), stores[1].record_expired(now));
+    let (a, b) = (a.expect("a"), b.expect("b"));
+    assert_eq!(a.len() + b.len(), 20, "each expiry recorded by one replica: {} + {}", a.len(), b.len());
+    let filter = AuditFilter { kind: Some("override.expired".into()), limit: 1000, ..AuditFilter::default() };
+    assert_eq!(stores[1].audit(&filter).await.expect("audit").len(), 20);
+    assert!(stores[1].record_expired(now).await.expect("again").is_empty());
+}
+
+#[tokio::test]
+async fn while_the_database_is_down_decisions_answer_503_and_the_replica_recovers() {
+    let Some(pg) = postgres() else { return };
+    let app = replica(&pg).await;
+    let ask = "/can-deploy?team=payments&environment=production";
+    assert_eq!(app.get_json(ask).await.0, 200);
+    let data = pg.dir.path().join("data");
+    let pg_ctl = |action: &str| {
+        let options = format!("-p {} -k {} -c listen_addresses=127.0.0.1", pg.port(), pg.dir.path().display());
+        let out = Command::new("runuser")
+            .args(["-u", "postgres", "--", &format!("{BIN}/pg_ctl"), "-D"])
+            .arg(&data)
+            .args(["-w", "-m", "fast", "-l"])
+            .arg(pg.dir.path().join("log"))
+            .args(["-o", &options, action])
+            .output()
+            .expect("pg_ctl");
+        assert!(out.status.success(), "pg_ctl {action}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    pg_ctl("stop");
+    let (status, e) = app.get_json(ask).await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (503, Some("store_unavailable")),
+        "never an unrecorded answer: {e}"
+    );
+    let (status, _) = app.get_json("/readyz").await;
+    assert_eq!(status, 503);
+    pg_ctl("start");
+    app.wait_for("/readyz", Duration::from_secs(30), |s, _| s == 200).await;
+    let (status, d) = app.get_json(ask).await;
+    assert_eq!(status, 200, "{d}");
 }
