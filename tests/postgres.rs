@@ -4,6 +4,9 @@
 #[path = "api/helpers.rs"]
 #[allow(dead_code)]
 mod helpers;
+#[path = "support/process.rs"]
+#[allow(dead_code)]
+mod process;
 
 use std::process::Command;
 use std::time::Duration;
@@ -211,4 +214,85 @@ async fn while_the_database_is_down_decisions_answer_503_and_the_replica_recover
     app.wait_for("/readyz", Duration::from_secs(30), |s, _| s == 200).await;
     let (status, d) = app.get_json(ask).await;
     assert_eq!(status, 200, "{d}");
+}
+
+#[tokio::test]
+async fn a_replica_killed_under_writes_loses_nothing_it_acknowledged() {
+    let Some(pg) = postgres() else { return };
+    let dir = process::workspace("[[teams]]\nname = \"payments\"\nstatus = \"green\"\n");
+    let config = dir.path().join("config");
+    let (doomed, survivor) =
+        (process::Server::start_with(&config, &pg.url), process::Server::start_with(&config, &pg.url));
+    let url = doomed.url();
+    // Decisions and overrides through one replica, acknowledged ones noted, until it is killed.
+    let writer = tokio::spawn(async move {
+        let client = process::client();
+        // The answer, or None once the replica is gone.
+        let post = |path: &str, token: Option<&str>, body: serde_json::Value| {
+            let mut r = client.post(format!("{url}{path}")).json(&body);
+            if let Some(t) = token {
+                r = r.bearer_auth(t);
+            }
+            async move {
+                let response = r.send().await.ok()?;
+                let status = response.status().as_u16();
+                Some((status, response.json::<serde_json::Value>().await.ok()?))
+            }
+        };
+        let mut decisions = Vec::new();
+        let mut overrides = Vec::new();
+        for i in 0.. {
+            let ask = json!({"team": "payments", "environment": "production", "actor": format!("run-{i}")});
+            match post("/can-deploy", None, ask).await {
+                Some((200, d)) => decisions.push(d["decision_id"].as_str().unwrap_or_default().to_string()),
+                _ => break,
+            }
+            if i % 5 == 0 {
+                let o = json!({"team": "payments", "environment": format!("env-{i}"), "reason": "Hotfix for outage INC-9", "ttl": "1h"});
+                match post("/overrides", Some(process::ADMIN), o).await {
+                    Some((201, o)) => overrides.push(o["id"].as_str().unwrap_or_default().to_string()),
+                    _ => break,
+                }
+            }
+        }
+        (decisions, overrides)
+    });
+    let other = survivor.url();
+    // Kill it once it has acknowledged a good number of writes.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, a) =
+            process::call(&other, Method::GET, "/audit?kind=decision&limit=100", Some(process::ADMIN), None).await;
+        if a["records"].as_array().is_some_and(|r| r.len() >= 60) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the writes did not get going");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    doomed.kill9();
+    let (decisions, overrides) = writer.await.expect("writer");
+    assert!(
+        decisions.len() >= 60 && !overrides.is_empty(),
+        "{} decisions, {} overrides",
+        decisions.len(),
+        overrides.len()
+    );
+
+    let (_, audit) =
+        process::call(&other, Method::GET, "/audit?kind=decision&limit=1000", Some(process::ADMIN), None).await;
+    let recorded: Vec<&str> = audit["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["details"]["decision_id"].as_str())
+        .collect();
+    for id in &decisions {
+        assert!(recorded.contains(&id.as_str()), "acknowledged decision {id} lost");
+    }
+    let (_, active) =
+        process::call(&other, Method::GET, "/overrides?active=true&limit=1000", Some(process::ADMIN), None).await;
+    let ids: Vec<&str> = active.as_array().expect("list").iter().filter_map(|o| o["id"].as_str()).collect();
+    for id in &overrides {
+        assert!(ids.contains(&id.as_str()), "acknowledged override {id} lost");
+    }
 }
