@@ -64,6 +64,17 @@ wait "$wa"
 read -r ra pa <"$work/wa"; read -r rb pb <"$work/wb"
 printf 'audited decisions, two replicas:  %10.0f/s   p99 %s and %s\n' "$(awk -v a="$ra" -v b="$rb" 'BEGIN {print a + b}')" "$pa" "$pb" >&2
 
+# At a fixed rate, as CI fleets ask: open-loop, so latency is not hidden by
+# waiting clients (autocannon from npm; skipped without it).
+RATE=${RATE:-5000}
+autocannon=${AUTOCANNON:-$(command -v autocannon || true)}
+if [ -n "$autocannon" ]; then
+  "$autocannon" -c "$CONNECTIONS" -R "$RATE" -d "${DURATION%s}" --json "http://127.0.0.1:$a/can-deploy?$query" 2>/dev/null >"$work/ac.json"
+  jq -r --arg rate "$RATE" '"audited decisions at \($rate)/s, one replica: \(.requests.average | round)/s answered, p99 \(.latency.p99) ms, errors \(.errors + .non2xx)"' "$work/ac.json" >&2
+else
+  echo "(no autocannon: npm install -g autocannon for the fixed-rate run)" >&2
+fi
+
 # A write on one replica, in force on the other: an override for identity,
 # a red team the sample config denies in production.
 times=()
