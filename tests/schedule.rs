@@ -1,4 +1,4 @@
-//! The cron dialect and wall-time rules of CONTRACT.md section 3, as tables.
+//! The cron dialect and wall-time rules of docs/config.md ("Cron dialect", "Time rules"), as tables.
 
 use chrono::{DateTime, Utc};
 use deploy_gate::config::window_from_table;
