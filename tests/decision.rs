@@ -510,3 +510,46 @@ fn an_environment_nothing_names_is_warned_about_or_denied() {
     assert_eq!(codes(&d.reasons), ["unknown_environment"]);
     assert_eq!(d.next_allowed_at, None);
 }
+
+/// Busy hours by the service's week profile: a warning by default, a reason
+/// under `peak_traffic = "deny"`, with `until` when a deploy of that length
+/// would start clear of it; an override lifts it like any other reason.
+#[test]
+fn busy_and_peak_traffic_follow_the_policy_and_an_override_lifts_them() {
+    use deploy_gate::policy::decide_with_traffic;
+    use deploy_gate::traffic::{Profile, Sample};
+    let start = at("2026-11-02T00:00:00Z");
+    let samples: Vec<Sample> = (0..4 * 7 * 24)
+        .map(|h| {
+            let t = start + Duration::hours(h);
+            let requests = match (h / 24 % 7, h % 24) {
+                (4, 12) => 1000.0,
+                (0..=4, 10..=16) => 100.0,
+                _ => 10.0,
+            };
+            Sample { at: t, requests, errors: None, latency_p95: None }
+        })
+        .collect();
+    let profile = Profile::build("api", "test", deploy_gate::schedule::Zone::utc(), &samples).expect("profile");
+    let rules = |peak: &str| {
+        rules(&format!(
+            "[policy.environments.production]\npeak_traffic = \"{peak}\"\n\n[[teams]]\nname = \"payments\"\nstatus = \"green\"\n"
+        ))
+    };
+    let api = target("payments", Some("api"), "production");
+    let friday = at("2026-12-04T11:45:00Z");
+    let d = decide_with_traffic(&rules("warn"), &api, friday, None, &[], Some(&profile));
+    assert!(d.allowed);
+    assert_eq!(codes(&d.warnings), ["peak_traffic"]);
+    let strict = rules("deny");
+    let d = decide_with_traffic(&strict, &api, friday, None, &[], Some(&profile));
+    assert_eq!(codes(&d.reasons), ["peak_traffic"]);
+    assert_eq!(d.reasons[0].until, Some(at("2026-12-04T13:00:00Z")));
+    assert_eq!(d.next_allowed_at, None, "next_allowed_at is about windows; the reason says until when");
+    let o = override_for("payments", None, "production", "2026-12-04T11:00:00Z", "2026-12-04T12:30:00Z");
+    let d = decide_with_traffic(&strict, &api, friday, None, &[o], Some(&profile));
+    assert!(d.allowed, "{}", d.reason);
+    assert_eq!(codes(&d.overridden), ["peak_traffic"]);
+    let night = decide_with_traffic(&strict, &api, at("2026-12-05T03:00:00Z"), None, &[], Some(&profile));
+    assert!(night.allowed && night.warnings.is_empty());
+}
