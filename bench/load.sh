@@ -14,10 +14,14 @@
 #   CONFIG=big bench/load.sh # 10,000 windows and 1,000 teams with 30 scorecard items (bench/big-config.sh)
 #   CONFIG=big SCORECARD=0 bench/load.sh   # the same without the scorecard
 #   DURATION=30s CONNECTIONS=128 bench/load.sh
+#   STORE=postgres bench/load.sh   # on PostgreSQL, one replica and two (bench/replicas.sh)
 #
 # Needs wrk (Debian package `wrk`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${STORE:-sqlite}" = postgres ]; then
+  exec bench/replicas.sh
+fi
 
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}

@@ -8,7 +8,8 @@
 #
 # Starts its own PostgreSQL 15 cluster on loopback (Debian `postgresql`),
 # which needs root (the cluster belongs to the postgres user). Needs wrk,
-# curl and jq.
+# curl and jq; oha (cargo install oha) or autocannon for the fixed-rate run.
+# `STORE=postgres bench/load.sh` runs this too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,16 +65,42 @@ wait "$wa"
 read -r ra pa <"$work/wa"; read -r rb pb <"$work/wb"
 printf 'audited decisions, two replicas:  %10.0f/s   p99 %s and %s\n' "$(awk -v a="$ra" -v b="$rb" 'BEGIN {print a + b}')" "$pa" "$pb" >&2
 
-# At a fixed rate, as CI fleets ask: open-loop, so latency is not hidden by
-# waiting clients (autocannon from npm; skipped without it).
+# At a fixed rate, as CI fleets ask: open loop, so latency is not hidden by
+# waiting clients. oha (cargo install oha) corrects for coordinated omission;
+# autocannon (npm) is the fallback; skipped without either.
 RATE=${RATE:-5000}
+oha=${OHA:-$(command -v oha || true)}
 autocannon=${AUTOCANNON:-$(command -v autocannon || true)}
-if [ -n "$autocannon" ]; then
-  "$autocannon" -c "$CONNECTIONS" -R "$RATE" -d "${DURATION%s}" --json "http://127.0.0.1:$a/can-deploy?$query" 2>/dev/null >"$work/ac.json"
-  jq -r --arg rate "$RATE" '"audited decisions at \($rate)/s, one replica: \(.requests.average | round)/s answered, p99 \(.latency.p99) ms, errors \(.errors + .non2xx)"' "$work/ac.json" >&2
-else
-  echo "(no autocannon: npm install -g autocannon for the fixed-rate run)" >&2
-fi
+fixed_rate() { # label
+  local url="http://127.0.0.1:$a/can-deploy?$query"
+  if [ -n "$oha" ]; then
+    "$oha" -c "$CONNECTIONS" -q "$RATE" -z "$DURATION" --latency-correction --no-tui --output-format json "$url" 2>/dev/null |
+      jq -r --arg rate "$RATE" --arg what "$1" '"audited decisions at \($rate)/s, one replica\($what): \(.summary.requestsPerSec | round)/s answered, p50 \(.latencyPercentiles.p50 * 1000 * 10 | round / 10) ms, p99 \(.latencyPercentiles.p99 * 1000 * 10 | round / 10) ms"' >&2
+  elif [ -n "$autocannon" ]; then
+    "$autocannon" -c "$CONNECTIONS" -R "$RATE" -d "${DURATION%s}" --json "$url" 2>/dev/null |
+      jq -r --arg rate "$RATE" --arg what "$1" '"audited decisions at \($rate)/s, one replica\($what): \(.requests.average | round)/s answered, p50 \(.latency.p50) ms, p99 \(.latency.p99) ms"' >&2
+  else
+    echo "(no oha or autocannon: cargo install oha for the fixed-rate run)" >&2
+  fi
+}
+fixed_rate ""
+
+# What the database's own commits cost on this disk (pgbench, one-row
+# inserts at 1,000/s): the floor under every audited decision's latency.
+psql=$PG_BIN/psql
+"$psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "CREATE TABLE bench_commit (id bigserial PRIMARY KEY, v text)"
+echo "INSERT INTO bench_commit (v) VALUES ('x');" >"$work/commit.sql"
+(cd "$work" && runuser -u postgres -- "$PG_BIN/pgbench" -h 127.0.0.1 -p "$pg_port" -U postgres -n -f commit.sql \
+  -c 4 -R 1000 -T "${DURATION%s}" -l postgres >/dev/null 2>&1)
+cat "$work"/pgbench_log.* | awk '{print $3}' | sort -n |
+  awk '{a[NR] = $1} END {printf "PostgreSQL commits on this disk (pgbench, 1,000/s): p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, max %.1f ms\n", a[int(NR * .5)] / 1000, a[int(NR * .99)] / 1000, a[int(NR * .999)] / 1000, a[NR] / 1000}' >&2
+
+# For diagnosis only: the same fixed rate with commits not waiting for the
+# disk (synchronous_commit off; never run the gate like this), to tell the
+# gate's own latency from the disk's.
+"$psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "ALTER SYSTEM SET synchronous_commit = off" -c "SELECT pg_reload_conf()" >/dev/null
+fixed_rate " (diagnosis: commits not waiting for the disk)"
+"$psql" -q -h 127.0.0.1 -p "$pg_port" -U postgres -c "ALTER SYSTEM RESET synchronous_commit" -c "SELECT pg_reload_conf()" >/dev/null
 
 # A write on one replica, in force on the other: an override for identity,
 # a red team the sample config denies in production.

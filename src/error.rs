@@ -63,6 +63,7 @@ catalogue! {
     WindowExists = "window_exists", 409, "POST /windows with an id that exists; PUT /windows/{id} replaces it.";
     DefinedInConfig = "defined_in_config", 409, "A config file defines this; change it there (in git), not through the API.";
     DeploymentConflict = "deployment_conflict", 409, "A report for a deployment id that is of another team or environment, or that starts again a deployment already finished; a new deployment needs a new id.";
+    HealthCheckExists = "health_check_exists", 409, "This team already has a health check on this day (one session a day per team); GET /health-checks?team= shows it.";
     OverrideEnded = "override_ended", 409, "The override already ended (expired or revoked).";
     TooManyOverrides = "too_many_overrides", 409, "As many overrides are in force as the gate allows; revoke one, or wait for one to expire.";
     IdempotencyKeyReused = "idempotency_key_reused", 422, "This Idempotency-Key was used by the same token for a different request; use a new key.";

@@ -2,6 +2,7 @@
 //! is collected, so `validate` and a refused `serve` name all of them.
 
 mod fields;
+mod health;
 mod json;
 mod lines;
 mod scorecard;
@@ -10,13 +11,14 @@ mod team;
 mod traffic;
 mod window;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use toml::{Table, Value};
 
 pub use fields::{Problem, did_you_mean};
+pub use health::process_from_value;
 pub use json::{table_from_json, team_from_json, window_from_json};
 pub use scorecard::{CELL_KEYS, cell_from_table};
 pub use settings::{DEFAULTS, LogFormat, Role, Settings, TokenSpec, hex, hex32, token_digest};
@@ -25,11 +27,15 @@ pub use traffic::{NEW_RELIC_ENDPOINT, TrafficSettings};
 pub use window::{check_id, parse_duration_text, parse_time_text, window_from_table};
 
 use crate::error::ErrorCode;
+use crate::health_checks::HealthSettings;
 use crate::policy::{Cell, Rules, Scorecard, Source, Team, Window};
 use settings::Located;
 
 const SETTINGS_TABLES: &[&str] = &["server", "store", "auth", "policy"];
-const TOP_LEVEL: &[&str] = &["server", "store", "auth", "policy", "scorecard", "traffic", "windows", "teams"];
+const TOP_LEVEL: &[&str] = &["server", "store", "auth", "policy", "scorecard", "traffic", "health", "windows", "teams"];
+
+/// Process maps by team name.
+pub type Processes = BTreeMap<String, Arc<crate::process_maps::ProcessMap>>;
 
 /// A loaded, valid configuration.
 #[derive(Clone, Debug)]
@@ -41,6 +47,10 @@ pub struct Config {
     pub scorecard: Arc<Scorecard>,
     /// Where traffic data comes from.
     pub traffic: Arc<TrafficSettings>,
+    /// The health check topics (never read by the decision engine).
+    pub health: Arc<HealthSettings>,
+    /// Each team's process map, by team name.
+    pub processes: Arc<Processes>,
     /// The files read, in order.
     pub files: Vec<PathBuf>,
 }
@@ -120,7 +130,17 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
             reader.top_level(file, key, value);
         }
     }
-    let Reader { mut problems, settings_at, windows, teams, scorecard_at, cells, traffic_at, .. } = reader;
+    let Reader {
+        mut problems, settings_at, windows, teams, scorecard_at, cells, traffic_at, health_at, processes, ..
+    } = reader;
+    let health = match health_at {
+        Some((file, table)) => {
+            let (health, mut p) = health::health_from_table(table, file);
+            problems.append(&mut p);
+            health
+        }
+        None => HealthSettings::default(),
+    };
     let traffic = match traffic_at {
         Some((file, table)) => {
             let (traffic, mut p) = traffic::traffic_from_table(table, file);
@@ -160,6 +180,8 @@ pub fn load_texts(sources: &[(&str, &str)], env: &[(String, String)]) -> Result<
             teams,
             scorecard: Arc::new(scorecard),
             traffic: Arc::new(traffic),
+            health: Arc::new(health),
+            processes: Arc::new(processes),
             files: Vec::new(),
         }),
         _ => Err(problems),
@@ -181,6 +203,9 @@ struct Reader<'a> {
     interned_items: HashMap<String, Arc<str>>,
     /// `[traffic]`, likewise.
     traffic_at: Option<(&'a str, &'a Table)>,
+    /// `[health]`, likewise.
+    health_at: Option<(&'a str, &'a Table)>,
+    processes: Processes,
     windows: Vec<Arc<Window>>,
     window_files: HashMap<String, String>,
     teams: Vec<Arc<Team>>,
@@ -217,6 +242,7 @@ impl<'a> Reader<'a> {
             k if SETTINGS_TABLES.contains(&k) => self.settings_table(file, k, value),
             "scorecard" => self.scorecard_table(file, value),
             "traffic" => self.traffic_table(file, value),
+            "health" => self.health_table(file, value),
             "windows" | "teams" => {
                 let Value::Array(items) = value else {
                     self.problem(file, key, "", ErrorCode::InvalidType, format!("must be [[{key}]] tables"));
@@ -288,6 +314,20 @@ impl<'a> Reader<'a> {
         self.traffic_at = Some((file, t));
     }
 
+    /// `[health]` and its `[[health.topics]]`, in one file only.
+    fn health_table(&mut self, file: &'a str, value: &'a Value) {
+        let Value::Table(t) = value else {
+            self.problem(file, "health", "", ErrorCode::InvalidType, "must be a table: [health]");
+            return;
+        };
+        if let Some((first, _)) = self.health_at {
+            let message = format!("[health] is also in {first}; keep the health check topics in one file");
+            self.problem(file, "health", "", ErrorCode::MisplacedSettings, message);
+            return;
+        }
+        self.health_at = Some((file, t));
+    }
+
     fn window(&mut self, file: &str, table: &Table, index: usize) {
         match window_from_table(table, Some(file), index, Source::Config) {
             Ok(w) => match self.window_files.get(w.id()) {
@@ -329,6 +369,14 @@ impl<'a> Reader<'a> {
                         self.problem(file, &format!("teams[{name}]"), "name", ErrorCode::DuplicateId, message);
                     }
                     None => {
+                        if let Some(steps) = table.get("process") {
+                            match health::process_from_value(steps, Some(file), &format!("teams[{name}]")) {
+                                Ok(map) => {
+                                    self.processes.insert(name.clone(), Arc::new(map));
+                                }
+                                Err(mut p) => self.problems.append(&mut p),
+                            }
+                        }
                         self.team_files.insert(name, file.to_string());
                         self.teams.push(Arc::new(team));
                     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::scorecard::{cells_of_team, require_plan};
 use crate::policy::{Cell, Name, Source, Status, Team, TeamSpec};
 
-const TEAM_KEYS: &[&str] = &["name", "status", "plan", "plan_due", "timezone", "scorecard"];
+const TEAM_KEYS: &[&str] = &["name", "status", "plan", "plan_due", "timezone", "scorecard", "process"];
 
 pub fn team_from_table(table: &Table, file: Option<&str>, index: usize, source: Source) -> Result<Team, Vec<Problem>> {
     let scope = match table.get("name").and_then(|v| v.as_str()) {
@@ -64,6 +64,14 @@ pub fn team_from_table(table: &Table, file: Option<&str>, index: usize, source: 
             }
         },
     };
+    // A config team's steps are read with its file (`[[teams.process]]`).
+    if table.contains_key("process") && source == Source::Api {
+        f.problem(
+            "process",
+            ErrorCode::UnknownField,
+            "process maps are kept in the config files, as [[teams.process]] steps",
+        );
+    }
     let problems = f.finish();
     match (name, status, zone, plan_due, cells) {
         (Some(name), Some(status), Some(zone), Some(plan_due), Some(cells)) if problems.is_empty() => {

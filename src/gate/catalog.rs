@@ -18,6 +18,9 @@ pub struct Live {
     pub settings: Settings,
     /// Where traffic data comes from.
     pub traffic: Arc<crate::config::TrafficSettings>,
+    /// Health check topics and process maps: shown, never read by decisions.
+    pub health: Arc<crate::health_checks::HealthSettings>,
+    pub processes: Arc<crate::config::Processes>,
     pub loaded_at: DateTime<Utc>,
     /// API windows or teams hidden because a config file now defines the same id.
     pub shadowed: Vec<String>,
@@ -228,5 +231,13 @@ fn build(sources: &Sources, now: DateTime<Utc>) -> Live {
     if !shadowed.is_empty() {
         tracing::warn!(?shadowed, "config files now define what the API had added; the config wins");
     }
-    Live { rules, settings: config.settings.clone(), traffic: config.traffic.clone(), loaded_at: now, shadowed }
+    Live {
+        rules,
+        settings: config.settings.clone(),
+        traffic: config.traffic.clone(),
+        health: config.health.clone(),
+        processes: config.processes.clone(),
+        loaded_at: now,
+        shadowed,
+    }
 }

@@ -9,8 +9,8 @@ use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use super::routes::{
-    audit, calendar, dashboard, decisions, deployments, health, impact, overrides, scorecard, scorecard_page, teams,
-    windows,
+    audit, calendar, dashboard, decisions, deployments, health, health_checks, health_map_page, impact, overrides,
+    process, scorecard, scorecard_page, teams, windows,
 };
 use super::routes_table::ROUTES;
 use crate::error::ErrorCode;
@@ -82,10 +82,11 @@ impl Modify for ErrorResponses {
         decisions::get, decisions::post,
         windows::list, windows::one, windows::create, windows::replace, windows::delete,
         calendar::get, calendar::ics,
-        teams::list, teams::one, teams::put,
+        teams::list, teams::one, teams::put, process::get, process::svg,
         scorecard::get, scorecard::put, scorecard::history, scorecard_page::page,
         overrides::create, overrides::list, overrides::revoke,
         audit::list,
+        health_checks::record, health_checks::list, health_checks::map, health_checks::quarters, health_map_page::page,
         deployments::report_route, deployments::list, deployments::delivery,
         impact::what_if, impact::profile, impact::heat_map, impact::suggest, impact::report, impact::deployment,
         health::healthz, health::readyz, health::metrics,
@@ -98,6 +99,7 @@ impl Modify for ErrorResponses {
         (name = "windows", description = "Freezes and deploy windows"),
         (name = "teams", description = "Teams and their risk scorecard"),
         (name = "overrides", description = "Emergency exceptions"),
+        (name = "health checks", description = "Teams' own health check votes: seen by everyone, never used to judge or to decide"),
         (name = "audit", description = "Every decision, override and change"),
         (name = "deployments", description = "Deployments as CI reports them, and delivery statistics"),
         (name = "impact", description = "Traffic data: the week's busy and quiet hours, what a deploy would run through"),

@@ -44,6 +44,8 @@ routes! {
         InvalidValue, InvalidType, MissingField, UnknownField, InvalidTime, UnknownTimezone];
     "PUT" "/teams/{name}/scorecard/{item}" => [InvalidJson, PayloadTooLarge, InvalidParameter, Unauthorized, Forbidden, TooManyRequests, TeamNotFound, ItemNotFound, DefinedInConfig, StoreUnavailable,
         InvalidValue, InvalidType, MissingField, UnknownField, InvalidTime];
+    "GET" "/teams/{name}/process" => [InvalidParameter, TeamNotFound, StoreUnavailable];
+    "GET" "/teams/{name}/process.svg" => [InvalidParameter, TeamNotFound, StoreUnavailable];
     "GET" "/scorecard" => [];
     "GET" "/scorecard/history" => [InvalidParameter, UnknownParameter, InvalidQuery, TeamNotFound, ItemNotFound, StoreUnavailable];
     "GET" "/scorecard.html" => [InvalidParameter, UnknownParameter, InvalidQuery, StoreUnavailable];
@@ -51,6 +53,12 @@ routes! {
         IdempotencyKeyReused, StoreUnavailable, InvalidValue, MissingField, InvalidDuration];
     "GET" "/overrides" => [InvalidParameter, UnknownParameter, InvalidQuery, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];
     "DELETE" "/overrides/{id}" => [Unauthorized, Forbidden, TooManyRequests, OverrideNotFound, OverrideEnded, StoreUnavailable];
+    "POST" "/health-checks" => [InvalidJson, PayloadTooLarge, MissingParameter, InvalidParameter, UnknownParameter, Unauthorized, Forbidden, TooManyRequests,
+        TeamNotFound, HealthCheckExists, StoreUnavailable];
+    "GET" "/health-checks" => [InvalidParameter, UnknownParameter, InvalidQuery, TeamNotFound, StoreUnavailable];
+    "GET" "/health-map" => [UnknownParameter, InvalidQuery, StoreUnavailable];
+    "GET" "/health-map/quarters" => [UnknownParameter, InvalidQuery, StoreUnavailable];
+    "GET" "/health-map.html" => [UnknownParameter, InvalidQuery, StoreUnavailable];
     "GET" "/audit" => [InvalidParameter, UnknownParameter, InvalidQuery, Unauthorized, Forbidden, TooManyRequests, StoreUnavailable];
     "POST" "/deployments" => [InvalidJson, PayloadTooLarge, MissingParameter, InvalidParameter, UnknownParameter, Unauthorized, Forbidden, TooManyRequests,
         DeploymentConflict, InvalidValue, StoreUnavailable];

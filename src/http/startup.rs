@@ -20,8 +20,8 @@ use super::error::{json_error, path_error, query_error};
 use super::metrics::Metrics;
 use super::openapi::ApiDoc;
 use super::routes::{
-    audit, calendar, dashboard, decisions, deployments, health, impact, overrides, scorecard, scorecard_page, teams,
-    windows,
+    audit, calendar, dashboard, decisions, deployments, health, health_checks, health_map_page, impact, overrides,
+    process, scorecard, scorecard_page, teams, windows,
 };
 use super::routes_table::declares;
 use crate::config::{Config, config_files};
@@ -305,6 +305,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(resource("/scorecard").route(web::get().to(scorecard::get)))
         .service(resource("/scorecard/history").route(web::get().to(scorecard::history)))
         .service(resource("/scorecard.html").route(web::get().to(scorecard_page::page)))
+        .service(resource("/teams/{name}/process").route(web::get().to(process::get)))
+        .service(resource("/teams/{name}/process.svg").route(web::get().to(process::svg)))
+        .service(
+            resource("/health-checks")
+                .route(web::get().to(health_checks::list))
+                .route(web::post().to(health_checks::record)),
+        )
+        .service(resource("/health-map").route(web::get().to(health_checks::map)))
+        .service(resource("/health-map/quarters").route(web::get().to(health_checks::quarters)))
+        .service(resource("/health-map.html").route(web::get().to(health_map_page::page)))
         .service(resource("/overrides").route(web::get().to(overrides::list)).route(web::post().to(overrides::create)))
         .service(resource("/overrides/{id}").route(web::delete().to(overrides::revoke)))
         .service(resource("/audit").route(web::get().to(audit::list)))

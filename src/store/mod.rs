@@ -8,6 +8,7 @@
 mod audit;
 mod definitions;
 mod deployments;
+mod health_checks;
 mod idempotency;
 mod journal;
 mod overrides;
@@ -252,6 +253,34 @@ pub trait Deployments {
         &self,
         filter: &DeploymentFilter,
     ) -> impl Future<Output = anyhow::Result<Vec<crate::wire::Deployment>>> + Send;
+}
+
+/// A health check session as kept: its key columns and the record (JSON),
+/// which holds counts and notes only.
+#[derive(Clone, Debug)]
+pub struct HealthCheckRow {
+    pub id: String,
+    pub team: String,
+    /// `YYYY-MM-DD`.
+    pub date: String,
+    pub record: String,
+}
+
+/// Health check sessions: kept apart from everything decisions read.
+pub trait HealthChecks {
+    /// Add a session and its audit record in one transaction; false when the
+    /// id (one session per team and day) is taken, and nothing is written.
+    fn add_health_check(
+        &self,
+        row: &HealthCheckRow,
+        entry: &AuditEntry,
+    ) -> impl Future<Output = anyhow::Result<bool>> + Send;
+    /// Sessions, of one team or all, oldest first, at most `limit`.
+    fn health_checks(
+        &self,
+        team: Option<&str>,
+        limit: i64,
+    ) -> impl Future<Output = anyhow::Result<Vec<HealthCheckRow>>> + Send;
 }
 
 /// The append-only audit log.

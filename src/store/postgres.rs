@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "unrecorded expiries", include_str!("migrations/postgres/0004_unrecorded_expiries.sql")),
     (5, "scorecard cells", include_str!("migrations/postgres/0005_scorecard.sql")),
     (6, "deployments", include_str!("migrations/postgres/0006_deployments.sql")),
+    (7, "health checks", include_str!("migrations/postgres/0007_health_checks.sql")),
 ];
 
 /// The advisory lock replicas starting together take turns on to migrate.

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "unrecorded expiries", include_str!("migrations/sqlite/0004_unrecorded_expiries.sql")),
     (5, "scorecard cells", include_str!("migrations/sqlite/0005_scorecard.sql")),
     (6, "deployments", include_str!("migrations/sqlite/0006_deployments.sql")),
+    (7, "health checks", include_str!("migrations/sqlite/0007_health_checks.sql")),
 ];
 
 /// The file path of a `sqlite://PATH` (or `sqlite:PATH`) URL, without options.

@@ -8,6 +8,7 @@ mod can_deploy;
 mod dashboard;
 mod deployments;
 mod errors;
+mod health_checks;
 #[allow(dead_code)] // shared with the other test binaries, which use other parts
 mod helpers;
 mod impact;

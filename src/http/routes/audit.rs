@@ -42,7 +42,7 @@ pub async fn list(_caller: Auditor, gate: web::Data<Gate>, query: Query<AuditQue
     let q = query.into_inner();
     let kind = q.kind.filter(|k| !k.is_empty());
     if let Some(k) = &kind
-        && (k.len() > 40 || !k.chars().all(|c| c.is_ascii_lowercase() || c == '.'))
+        && (k.len() > 40 || !k.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_'))
     {
         return Err(Error::invalid_parameter(
             "kind",

@@ -214,7 +214,7 @@ fn render_with(
 <body>
 <header><h1>deploy-gate</h1>
 <p>As of <time datetime="{now_iso}">{now_text}</time>; this page reloads every {REFRESH_SECONDS} s.
-<a href="/scorecard.html">Team scorecard</a> · <a href="/calendar.ics">Subscribe to the calendar</a> · <a href="/docs">API</a> · <a href="/metrics">metrics</a></p></header>
+<a href="/scorecard.html">Team scorecard</a> · <a href="/health-map.html">Health checks</a> · <a href="/calendar.ics">Subscribe to the calendar</a> · <a href="/docs">API</a> · <a href="/metrics">metrics</a></p></header>
 <main>
 "#,
         now_iso = now.to_rfc3339(),
@@ -505,8 +505,11 @@ fn team_card(h: &mut String, rules: &Rules, t: &Team, effective: Status, now: Da
         }
         h.push_str("</span>");
     }
-    let _ =
-        write!(h, "<br><a class=\"muted\" href=\"/impact/report?team={0}\">release impact</a>", esc(t.name.as_str()));
+    let _ = write!(
+        h,
+        "<br><a class=\"muted\" href=\"/impact/report?team={0}\">release impact</a> · <a class=\"muted\" href=\"/teams/{0}/process.svg\">process map</a>",
+        esc(t.name.as_str())
+    );
     let blamed = rules.board().blame_anywhere(t.name.as_str(), now);
     if !blamed.is_empty() {
         let lines: Vec<String> = blamed.iter().take(3).map(|b| esc(&b.text)).collect();
