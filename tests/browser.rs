@@ -369,3 +369,72 @@ name = "search"
     assert_eq!(driver.all("#trend svg polyline").await.len(), 4);
     driver.screenshot("scorecard.png").await;
 }
+
+#[tokio::test]
+async fn the_health_map_shows_each_teams_latest_session_in_words_and_arrows() {
+    let config = format!(
+        "{auth}\n[[teams]]\nname = \"search\"\n\n[[teams]]\nname = \"checkout\"\n\n[[teams]]\nname = \"payments\"\n\n[[teams]]\nname = \"identity\"\n",
+        auth = auth_config()
+    );
+    let app = spawn_app(&config).await;
+    let sessions = [
+        json!({"team": "checkout", "date": "2026-04-10", "votes": {"easy-to-release": {"red": 4}, "fun": {"green": 4}}}),
+        json!({"team": "checkout", "date": "2026-08-10", "votes": {"easy-to-release": {"yellow": 3, "red": 1}, "fun": {"green": 4}}}),
+        json!({"team": "search", "date": "2026-08-12", "votes": {"easy-to-release": {"green": 5}, "fun": {"red": 3, "yellow": 2}}}),
+        json!({"team": "payments", "date": "2026-08-20", "votes": {"fun": {"green": 2}}}),
+    ];
+    for s in &sessions {
+        let (status, body) = app.call(reqwest::Method::POST, "/health-checks", Some(ADMIN), Some(s)).await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    let Some(driver) = Browser::start().await else { return };
+    // Reached from the dashboard.
+    driver.open(&format!("{}/", app.address)).await;
+    let link = driver.client.find(Locator::Css("header a[href=\"/health-map.html\"]")).await.expect("a link");
+    link.click().await.expect("follow the link");
+
+    let mut names = Vec::new();
+    for r in driver.all("#map tbody tr").await {
+        names.push(driver.attribute(&r, "data-team").await);
+    }
+    assert_eq!(names, ["checkout", "identity", "payments", "search"], "by team name, never by score");
+
+    let cell = |team: &str, topic: &str| format!("#map tr[data-team=\"{team}\"] td[data-topic=\"{topic}\"]");
+    let better = &driver.all(&cell("checkout", "easy-to-release")).await[0];
+    let text = driver.text(better).await;
+    assert!(text.contains("YELLOW") && text.contains('↑'), "colour in words and the trend arrow: {text}");
+    assert_eq!(driver.attribute(better, "data-trend").await, "up");
+    assert!(driver.attribute(better, "class").await.contains("yellow"));
+    let same = &driver.all(&cell("checkout", "fun")).await[0];
+    assert!(driver.text(same).await.contains("GREEN") && driver.text(same).await.contains('→'));
+    let first = &driver.all(&cell("search", "fun")).await[0];
+    let text = driver.text(first).await;
+    assert!(text.contains("RED") && !text.contains('↑') && !text.contains('↓'), "a first session has no arrow: {text}");
+    let few = driver.all("#map tr[data-team=\"payments\"] td.too-few").await;
+    assert_eq!(few.len(), 1, "two voters: no colours");
+    assert!(driver.text(&few[0]).await.contains("Too few votes"));
+    assert!(driver.text(&driver.all("#map tr[data-team=\"identity\"]").await[0]).await.contains("No health check yet"));
+
+    // No score, total or rank in the map or the organisation's view (the
+    // page's opening words say they are never used that way).
+    for section in ["#map", "#organisation"] {
+        let e = driver.client.find(Locator::Css(section)).await.expect("section");
+        let text = driver.text(&e).await.to_lowercase();
+        for word in ["score", "rank", "total", "average", "position"] {
+            assert!(!text.contains(word), "{section} says `{word}`");
+        }
+    }
+
+    // Across the organisation: one chart per topic, a bar per quarter.
+    let charts = driver.all("#organisation svg.quarters").await;
+    assert_eq!(charts.len(), 10, "one per classic topic");
+    let fun = driver.all("#organisation svg.quarters[data-topic=\"fun\"] text.counts").await;
+    let mut counts = Vec::new();
+    for t in &fun {
+        counts.push(driver.text(t).await);
+    }
+    // Q2: checkout green; Q3: checkout green, search red (payments too few).
+    assert_eq!(counts, ["1/0/0", "1/0/1"]);
+    driver.screenshot("health-map.png").await;
+}

@@ -38,6 +38,7 @@ td.cell.none { color: var(--muted); }
 td.cell .arrow { font-weight: 700; margin-left: 4px; }
 .principle { border-left: 6px solid #175cd3; }
 dl.topics dt { font-weight: 700; margin-top: 6px; } dl.topics dd { margin: 0 0 0 12px; font-size: 14px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 4px 16px; }
 svg.quarters text { font-size: 11px; fill: var(--ink); }
 svg.quarters rect.green { fill: var(--green); } svg.quarters rect.yellow { fill: #fdb022; } svg.quarters rect.red { fill: var(--red); }
 .swatch { display: inline-block; width: 14px; height: 10px; margin: 0 2px 0 10px; vertical-align: middle; }
@@ -176,12 +177,13 @@ fn organisation(h: &mut String, q: &Quarters) {
     const COL: usize = 72;
     const BAR_H: f64 = 60.0;
     let width = 40 + shown.len() * COL;
+    h.push_str("<div class=\"charts\">\n");
     for topic in &q.topics {
         let counts = &topic.quarters[skip..];
         let most = counts.iter().map(|c| c.green + c.yellow + c.red).max().unwrap_or(0).max(1) as f64;
         let _ = write!(
             h,
-            "<h3>{title}</h3>\n<svg class=\"quarters\" data-topic=\"{id}\" width=\"{width}\" height=\"96\" role=\"img\" aria-label=\"{title}: teams green, yellow and red per quarter\">\n",
+            "<div class=\"chart\"><h3>{title}</h3>\n<svg class=\"quarters\" data-topic=\"{id}\" width=\"{width}\" height=\"96\" role=\"img\" aria-label=\"{title}: teams green, yellow and red per quarter\">\n",
             title = esc(&topic.title),
             id = esc(&topic.topic),
         );
@@ -209,7 +211,7 @@ fn organisation(h: &mut String, q: &Quarters) {
                 r = c.red
             );
         }
-        h.push_str("</svg>\n");
+        h.push_str("</svg></div>\n");
     }
-    h.push_str("</section>\n");
+    h.push_str("</div></section>\n");
 }
