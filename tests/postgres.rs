@@ -133,6 +133,30 @@ async fn two_replicas_on_one_postgres_share_overrides_windows_and_the_audit() {
 }
 
 #[tokio::test]
+async fn health_checks_on_postgres_are_one_a_day_and_seen_by_every_replica() {
+    let Some(pg) = postgres() else { return };
+    let (a, b) = (replica(&pg).await, replica(&pg).await);
+    let session = json!({"team": "payments", "date": "2026-10-01", "votes": {"fun": {"green": 3, "red": 1}}});
+    // The same session sent to both at once: one kept, one 409.
+    let (ra, rb) = tokio::join!(
+        a.call(Method::POST, "/health-checks", Some(ADMIN), Some(&session)),
+        b.call(Method::POST, "/health-checks", Some(ADMIN), Some(&session))
+    );
+    let mut statuses = [ra.0, rb.0];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409], "{ra:?} {rb:?}");
+    // Read from the database, not a cache: the other replica shows it at once.
+    for app in [&a, &b] {
+        let (status, list) = app.get_json("/health-checks?team=payments").await;
+        assert_eq!(status, 200);
+        assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+        assert_eq!(list[0]["topics"][0]["colour"], "green");
+    }
+    let (_, audit) = b.call(Method::GET, "/audit?kind=health_check", Some(ADMIN), None).await;
+    assert_eq!(audit["records"].as_array().expect("records").len(), 1, "recorded once: {audit}");
+}
+
+#[tokio::test]
 async fn the_audit_log_on_postgres_is_append_only() {
     let Some(pg) = postgres() else { return };
     let store = deploy_gate::store::Store::open(&pg.url).await.expect("open");

@@ -12,8 +12,12 @@ pub fn run(path: &Path) -> ExitCode {
                 0 => String::new(),
                 n => format!(", {}", counted(n, "scorecard item")),
             };
+            let maps = match c.processes.len() {
+                0 => String::new(),
+                n => format!(", {}", counted(n, "process map")),
+            };
             println!(
-                "{}: valid ({}, {}{items}, {})",
+                "{}: valid ({}, {}{items}{maps}, {})",
                 path.display(),
                 counted(c.windows.len(), "window"),
                 counted(c.teams.len(), "team"),
