@@ -398,3 +398,16 @@ async fn every_decision_is_the_same_with_and_without_health_data() {
     }
     assert_eq!(compared, 24);
 }
+
+#[tokio::test]
+async fn process_maps_are_kept_in_the_config_files() {
+    let app = spawn_app(&config("")).await;
+    let body = json!({"process": [{"name": "Code", "kind": "work", "typical": "1d"}]});
+    let (status, e) = app.call(Method::PUT, "/teams/platform", Some(ADMIN), Some(&body)).await;
+    assert_eq!(
+        (status, error_code(&e).as_str(), e["error"]["field"].as_str()),
+        (422, "unknown_field", Some("process")),
+        "{e}"
+    );
+    assert!(e["error"]["message"].as_str().expect("message").contains("[[teams.process]]"), "{e}");
+}
