@@ -156,6 +156,42 @@ async fn health_checks_on_postgres_are_one_a_day_and_seen_by_every_replica() {
     assert_eq!(audit["records"].as_array().expect("records").len(), 1, "recorded once: {audit}");
 }
 
+/// The cap on overrides in force holds across replicas: creators on two
+/// stores (two replicas' connection pools) racing for the last places get
+/// exactly as many as are left.
+#[tokio::test]
+async fn the_override_cap_holds_when_replicas_race_for_the_last_places() {
+    use deploy_gate::policy::{Name, Override};
+    use deploy_gate::store::{Created, Overrides, Store};
+    let Some(pg) = postgres() else { return };
+    let (a, b) = tokio::join!(Store::open(&pg.url), Store::open(&pg.url));
+    let (a, b) = (a.expect("store a"), b.expect("store b"));
+    let now = chrono::Utc::now();
+    let o = |i: usize| Override {
+        id: format!("race-{i}"),
+        team: Name::parse("team", "payments").expect("team"),
+        service: None,
+        environment: Name::parse("environment", "production").expect("environment"),
+        reason: format!("racing for the last places {i}"),
+        ticket: None,
+        created_by: "test".into(),
+        created_at: now,
+        expires_at: now + chrono::Duration::hours(1),
+        revoked_at: None,
+        revoked_by: None,
+    };
+    const LIMIT: i64 = 5;
+    let mut racing = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let (store, o) = (if i % 2 == 0 { a.clone() } else { b.clone() }, o(i));
+        racing.spawn(async move { store.create_override(&o, LIMIT, None).await.expect("create") });
+    }
+    let results = racing.join_all().await;
+    let created = results.iter().filter(|r| matches!(r, Created::Now)).count();
+    let refused = results.iter().filter(|r| matches!(r, Created::TooMany)).count();
+    assert_eq!((created, refused), (LIMIT as usize, 24 - LIMIT as usize), "{results:?}");
+}
+
 #[tokio::test]
 async fn the_audit_log_on_postgres_is_append_only() {
     let Some(pg) = postgres() else { return };

@@ -102,6 +102,11 @@ impl Overrides for Store {
             tx.commit().await?;
             return Ok(Created::Replayed(before));
         }
+        // The change feed's revision row first: on PostgreSQL its lock makes
+        // creators on every replica take turns, so the count below sees every
+        // override committed before it and the cap holds across replicas.
+        // (SQLite's BEGIN IMMEDIATE already gives one writer at a time.)
+        record_change(tx.conn(), CHANGE_KIND, &o.id, o.created_at).await?;
         let active: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM overrides WHERE revoked_at IS NULL AND expires_at > $1")
                 .bind(millis(o.created_at))
@@ -128,7 +133,6 @@ impl Overrides for Store {
         .execute(tx.conn())
         .await?;
         insert_audit(tx.conn(), &entry("override.created", o.created_at, &o.created_by, o)).await?;
-        record_change(tx.conn(), CHANGE_KIND, &o.id, o.created_at).await?;
         tx.commit().await?;
         Ok(Created::Now)
     }
