@@ -192,6 +192,63 @@ async fn the_override_cap_holds_when_replicas_race_for_the_last_places() {
     assert_eq!((created, refused), (LIMIT as usize, 24 - LIMIT as usize), "{results:?}");
 }
 
+/// Read-then-write changes take turns across replicas: of two racing
+/// deletes one finds the window; two racing first settings of a team are
+/// one creation and one update, in that order in the audit log.
+#[tokio::test]
+async fn racing_replicas_delete_once_and_replace_in_turn() {
+    let Some(pg) = postgres() else { return };
+    let (a, b) = (replica(&pg).await, replica(&pg).await);
+    for round in 0..5 {
+        let w = json!({"id": format!("doomed-{round}"), "cron": "0 3 * * *", "duration": "1h"});
+        let (status, _) = a.call(Method::POST, "/windows", Some(ADMIN), Some(&w)).await;
+        assert_eq!(status, 201);
+        let path = format!("/windows/doomed-{round}");
+        b.wait_for(&path, Duration::from_secs(5), |s, _| s == 200).await;
+        let (da, db) = tokio::join!(
+            a.call(Method::DELETE, &path, Some(ADMIN), None),
+            b.call(Method::DELETE, &path, Some(ADMIN), None)
+        );
+        let mut statuses = [da.0, db.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 404], "round {round}: {da:?} {db:?}");
+
+        let team = json!({"status": "green"});
+        let path = format!("/teams/racing-{round}");
+        let (pa, pb) = tokio::join!(
+            a.call(Method::PUT, &path, Some(ADMIN), Some(&team)),
+            b.call(Method::PUT, &path, Some(ADMIN), Some(&team))
+        );
+        let mut statuses = [pa.0, pb.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 201], "round {round}: {pa:?} {pb:?}");
+    }
+    let (_, deleted) = a.call(Method::GET, "/audit?kind=window.deleted", Some(ADMIN), None).await;
+    assert_eq!(deleted["records"].as_array().map(Vec::len), Some(5), "each deleted once: {deleted}");
+    let (_, created) = a.call(Method::GET, "/audit?kind=team.created", Some(ADMIN), None).await;
+    assert_eq!(created["records"].as_array().map(Vec::len), Some(5), "{created}");
+
+    // Two reports of one deployment on two replicas at once: one creates it,
+    // the other merges into it.
+    for round in 0..5 {
+        let id = format!("race-{round}");
+        let start =
+            json!({"id": id, "team": "payments", "environment": "production", "status": "started", "version": "1.2.3"});
+        let done =
+            json!({"id": id, "team": "payments", "environment": "production", "status": "started", "commit": "abc123"});
+        let (ra, rb) = tokio::join!(
+            a.call(Method::POST, "/deployments", Some(ADMIN), Some(&start)),
+            b.call(Method::POST, "/deployments", Some(ADMIN), Some(&done))
+        );
+        let mut statuses = [ra.0, rb.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 201], "round {round}: {ra:?} {rb:?}");
+        let (_, list) = a.get_json("/deployments?team=payments").await;
+        let d = list.as_array().expect("list").iter().find(|d| d["id"] == id.as_str()).expect("deployment").clone();
+        assert_eq!((d["version"].as_str(), d["commit"].as_str()), (Some("1.2.3"), Some("abc123")), "both kept: {d}");
+    }
+}
+
 #[tokio::test]
 async fn the_audit_log_on_postgres_is_append_only() {
     let Some(pg) = postgres() else { return };

@@ -47,6 +47,14 @@ pub(super) async fn record_change(
     Ok(rev)
 }
 
+/// Take this writer's turn without changing anything decisions read: the
+/// change feed's revision row is locked until the transaction ends, so a
+/// read-then-write on PostgreSQL sees every write committed before it.
+pub(super) async fn take_turn(conn: &mut AnyConnection) -> anyhow::Result<()> {
+    sqlx::query("UPDATE revision SET n = n WHERE id = 1").execute(conn).await?;
+    Ok(())
+}
+
 /// The audit record of a change: `window.created`, `team.updated`, ...; a
 /// scorecard cell's is `scorecard.changed` with the old and new cell.
 fn change_entry(
@@ -154,6 +162,9 @@ impl Definitions for Store {
     ) -> anyhow::Result<Option<Value>> {
         let (table, key_column) = kind.table();
         let mut tx = self.write().await?;
+        // The revision row first: writers on every replica take turns, so
+        // `before` is what this write replaces (the audit's old and new chain).
+        record_change(tx.conn(), kind.name(), key, at).await?;
         let before = spec_of(tx.conn(), kind, key).await?;
         sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO {table} ({key_column}, spec, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
@@ -168,7 +179,6 @@ impl Definitions for Store {
         let what = if before.is_some() { "updated" } else { "created" };
         let entry = change_entry(kind, what, key, by, at, before.as_ref(), Some(spec));
         insert_audit(tx.conn(), &entry).await?;
-        record_change(tx.conn(), kind.name(), key, at).await?;
         tx.commit().await?;
         Ok(before)
     }
@@ -182,8 +192,10 @@ impl Definitions for Store {
     ) -> anyhow::Result<Option<Value>> {
         let (table, key_column) = kind.table();
         let mut tx = self.write().await?;
+        // Turns first, as above: of two racing deletes, one finds the row.
+        record_change(tx.conn(), kind.name(), key, at).await?;
         let Some(before) = spec_of(tx.conn(), kind, key).await? else {
-            tx.commit().await?;
+            // Dropping the transaction undoes the change feed's entry.
             return Ok(None);
         };
         sqlx::query(AssertSqlSafe(format!("DELETE FROM {table} WHERE {key_column} = $1")))
@@ -192,7 +204,6 @@ impl Definitions for Store {
             .await?;
         let entry = change_entry(kind, "deleted", key, by, at, Some(&before), None);
         insert_audit(tx.conn(), &entry).await?;
-        record_change(tx.conn(), kind.name(), key, at).await?;
         tx.commit().await?;
         Ok(Some(before))
     }

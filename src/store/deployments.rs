@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{AssertSqlSafe, Row};
 
 use super::audit::insert_audit;
+use super::definitions::take_turn;
 use super::{AuditEntry, DeploymentFilter, Deployments, Params, Store, millis};
 use crate::error::Error;
 use crate::wire::Deployment;
@@ -22,6 +23,8 @@ impl Deployments for Store {
         F: FnOnce(Option<Deployment>) -> Result<Deployment, Error> + Send,
     {
         let mut tx = self.write().await?;
+        // Two reports for one deployment (on two replicas) merge in turn.
+        take_turn(tx.conn()).await?;
         let before: Option<String> = sqlx::query_scalar("SELECT record FROM deployments WHERE id = $1")
             .bind(id)
             .fetch_optional(tx.conn())
