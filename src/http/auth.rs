@@ -180,6 +180,10 @@ role_extractor!(
     TeamEditor, [Role::Admin, Role::Team], "editing a team's scorecard"
 );
 role_extractor!(
+    /// May record health checks: an admin anywhere, a team token for its teams.
+    HealthRecorder, [Role::Admin, Role::Team], "recording a team's health check"
+);
+role_extractor!(
     /// May report deployments: deploy and admin tokens, and override tokens for their own teams.
     Reporter, [Role::Admin, Role::Deploy, Role::Override], "reporting deployments"
 );

@@ -209,6 +209,7 @@ async fn only_an_admin_or_the_teams_own_token_records_a_session() {
     assert_eq!(status, 401);
     let (status, e) = app.call(Method::POST, "/health-checks", Some(READER), Some(&body)).await;
     assert_eq!((status, error_code(&e).as_str()), (403, "forbidden"));
+    assert!(e["error"]["message"].as_str().expect("message").contains("recording a team's health check"), "{e}");
     let (status, e) = app.call(Method::POST, "/health-checks", Some(CHECKOUT_TEAM), Some(&body)).await;
     assert_eq!((status, error_code(&e).as_str()), (403, "forbidden"), "another team's session");
     let (status, _) = app.call(Method::POST, "/health-checks", Some(ADMIN), Some(&body)).await;

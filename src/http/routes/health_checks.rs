@@ -11,7 +11,7 @@ use crate::config::Role;
 use crate::error::{Error, ErrorCode};
 use crate::gate::{Gate, team_not_found};
 use crate::health_checks::{self, HealthMap, Quarters, SessionView};
-use crate::http::auth::TeamEditor;
+use crate::http::auth::HealthRecorder;
 use crate::http::params;
 use crate::http::strict::{Known, Query};
 
@@ -20,7 +20,11 @@ use crate::http::strict::{Known, Query};
 #[utoipa::path(post, path = "/health-checks", tag = "health checks", security(("bearer" = [])),
     request_body(content = Object, description = r#"`{"team": "payments", "date": "2027-01-15", "votes": {"fun": {"green": 4, "yellow": 1, "red": 0}}, "notes": {"fun": "..."}}`"#),
     responses((status = 201, description = "Recorded; its id is team-date", body = SessionView)))]
-pub async fn record(editor: TeamEditor, gate: web::Data<Gate>, body: web::Json<Value>) -> Result<HttpResponse, Error> {
+pub async fn record(
+    editor: HealthRecorder,
+    gate: web::Data<Gate>,
+    body: web::Json<Value>,
+) -> Result<HttpResponse, Error> {
     let now = Utc::now();
     let live = gate.live();
     let new = health_checks::session_from_json(body.into_inner(), &live.health, now)?;
