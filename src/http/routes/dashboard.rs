@@ -584,6 +584,35 @@ fn decisions_table(h: &mut String, decisions: &[(DateTime<Utc>, DecisionRecord)]
     h.push_str("</tbody></table></section>\n");
 }
 
+/// The start of a page other than the dashboard, up to `<main>`: its title,
+/// the house style plus `extra_style`, a heading, and a line of links
+/// (`links` is HTML; `title` and `heading` are text).
+pub(super) fn page_start(h: &mut String, title: &str, extra_style: &str, heading: &str, links: &str) {
+    let _ = write!(
+        h,
+        r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>deploy-gate: {title}</title>
+<style>{STYLE}{extra_style}</style>
+</head>
+<body>
+<header><h1>{heading}</h1>
+<p>{links}</p></header>
+<main>
+"#,
+        title = esc(title),
+        heading = esc(heading),
+    );
+}
+
+/// "As of <time>": when a page was made.
+pub(super) fn as_of(now: DateTime<Utc>) -> String {
+    format!("As of <time datetime=\"{}\">{}</time>.", now.to_rfc3339(), when(now))
+}
+
 pub(super) const STYLE: &str = r#"
 :root { --red: #b42318; --yellow: #8a6100; --green: #067647; --ink: #1d2939; --muted: #667085; --line: #eaecf0; }
 * { box-sizing: border-box; }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 
-use super::dashboard::{STYLE, esc, when};
+use super::dashboard::{as_of, esc, page_start};
 use super::health_checks::{NoParams, map_data};
 use crate::error::Error;
 use crate::gate::Gate;
@@ -56,27 +56,18 @@ fn colour_word(c: Colour) -> &'static str {
 /// The whole page.
 pub fn render(map: &HealthMap, quarters: &Quarters, now: DateTime<Utc>) -> String {
     let mut h = String::with_capacity(32 * 1024);
+    let links = format!(
+        "{} <a href=\"/\">Dashboard</a> · <a href=\"/health-map\">JSON</a> · <a href=\"/health-map/quarters\">quarters (JSON)</a>",
+        as_of(now)
+    );
+    page_start(&mut h, "health checks", EXTRA, "Team health checks", &links);
     let _ = write!(
         h,
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>deploy-gate: health checks</title>
-<style>{STYLE}{EXTRA}</style>
-</head>
-<body>
-<header><h1>Team health checks</h1>
-<p>As of <time datetime="{now_iso}">{now_text}</time>. <a href="/">Dashboard</a> · <a href="/health-map">JSON</a> · <a href="/health-map/quarters">quarters (JSON)</a></p></header>
-<main>
-<section class="principle"><p>Each team's own "I feel that..." votes, from its latest health check: a start for conversations about what would help.
+        r#"<section class="principle"><p>Each team's own "I feel that..." votes, from its latest health check: a start for conversations about what would help.
 They are <strong>never</strong> used to judge, compare or rank teams or people, and never gate a deploy. Teams are listed by name.
 Each colour is the team's median vote; the arrow compares it with the team's previous session (↑ better, ↓ worse, → same).
 A session with fewer than {min} voters shows no colours.</p></section>
 "#,
-        now_iso = now.to_rfc3339(),
-        now_text = when(now),
         min = map.min_votes,
     );
     matrix(&mut h, map);

@@ -315,24 +315,17 @@ pub async fn report(
 
 fn report_html(r: &crate::gate::ImpactReport) -> String {
     let mut h = String::with_capacity(16 * 1024);
+    super::dashboard::page_start(
+        &mut h,
+        &format!("what users saw during {}'s releases", r.team),
+        "",
+        &format!("Release impact: {}", r.team),
+        &format!("<a href=\"/\">Dashboard</a> · since {}", r.since.date_naive()),
+    );
     let _ = write!(
         h,
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>deploy-gate: what users saw during {team}'s releases</title>
-<style>{style}</style>
-</head>
-<body>
-<header><h1>Release impact: {team}</h1><p><a href="/">Dashboard</a> · since {since}</p></header>
-<main>
-<section id="sentence"><h2>In one sentence</h2><p class="sentence">{sentence}</p></section>
+        r#"<section id="sentence"><h2>In one sentence</h2><p class="sentence">{sentence}</p></section>
 <section id="releases"><h2>Releases</h2>"#,
-        team = esc(&r.team),
-        style = super::dashboard::STYLE,
-        since = r.since.date_naive(),
         sentence = esc(&r.sentence),
     );
     if r.deployments.is_empty() {

@@ -9,7 +9,7 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::dashboard::{STYLE, esc, when};
+use super::dashboard::{as_of, esc, page_start};
 use crate::error::Error;
 use crate::gate::{CellView, DayCounts, Gate, HistoryQuery, ScorecardView, TeamRow, scorecard};
 use crate::http::strict::{Known, Query};
@@ -81,24 +81,11 @@ pub async fn page(gate: web::Data<Gate>, query: Query<PageParams>) -> Result<Htt
 /// The whole page.
 pub fn render(view: &ScorecardView, days: &[DayCounts], sort: Sort, page: usize, now: DateTime<Utc>) -> String {
     let mut h = String::with_capacity(64 * 1024);
-    let _ = write!(
-        h,
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>deploy-gate: team scorecard</title>
-<style>{STYLE}{EXTRA}</style>
-</head>
-<body>
-<header><h1>Team scorecard</h1>
-<p>As of <time datetime="{now_iso}">{now_text}</time>. <a href="/">Dashboard</a> · <a href="/scorecard">JSON</a> · <a href="/scorecard/history">history</a></p></header>
-<main>
-"#,
-        now_iso = now.to_rfc3339(),
-        now_text = when(now),
+    let links = format!(
+        "{} <a href=\"/\">Dashboard</a> · <a href=\"/scorecard\">JSON</a> · <a href=\"/scorecard/history\">history</a>",
+        as_of(now)
     );
+    page_start(&mut h, "team scorecard", EXTRA, "Team scorecard", &links);
     if view.items.is_empty() {
         h.push_str("<section id=\"matrix\"><h2>No risk items yet</h2><p>Add <code>[[scorecard.items]]</code> tables to the config; each team then gets a cell per item.</p></section>\n</main>\n</body>\n</html>\n");
         return h;
