@@ -253,6 +253,30 @@ mod tests {
     }
 
     #[test]
+    fn steps_are_drawn_left_to_right_in_order() {
+        let map = ProcessMap {
+            steps: ["plan", "build", "queue", "ship"]
+                .iter()
+                .enumerate()
+                .map(|(i, n)| step(n, if i == 2 { StepKind::Wait } else { StepKind::Work }, 3600, None))
+                .collect(),
+        };
+        let svg = svg("t", &map, None);
+        let mut xs = Vec::new();
+        for name in ["plan", "build", "queue", "ship"] {
+            let at = svg.find(&format!("<title>{name}: ")).expect("step drawn");
+            let x: usize = svg[at..]
+                .split("<rect x=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .and_then(|x| x.parse().ok())
+                .expect("x");
+            xs.push(x);
+        }
+        assert!(xs.windows(2).all(|w| w[0] < w[1]), "{xs:?}");
+    }
+
+    #[test]
     fn short_durations_read_as_written() {
         assert_eq!(short_duration(90 * 60), "1h 30m");
         assert_eq!(short_duration(3 * 86_400 + 4 * 3600 + 60), "3d 4h");
