@@ -176,3 +176,29 @@ fn the_decision_engine_cannot_reach_health_data() {
         }
     }
 }
+
+/// A capped read keeps the newest sessions (the ones the map and trends
+/// need), handed back oldest first.
+#[tokio::test]
+async fn a_capped_read_keeps_the_newest_sessions() {
+    use deploy_gate::store::{AuditEntry, HealthCheckRow, HealthChecks, Store};
+    let dir = tempfile::tempdir().expect("dir");
+    let store = Store::open(&format!("sqlite://{}", dir.path().join("g.db").display())).await.expect("store");
+    for date in ["2026-03-01", "2026-01-01", "2026-02-01"] {
+        let row = HealthCheckRow { id: format!("a-{date}"), team: "a".into(), date: date.into(), record: "{}".into() };
+        let entry = AuditEntry {
+            kind: "health_check.recorded".into(),
+            at: chrono::Utc::now(),
+            actor: None,
+            team: Some("a".into()),
+            environment: None,
+            details: serde_json::json!({}),
+        };
+        assert!(store.add_health_check(&row, &entry).await.expect("add"));
+    }
+    for team in [Some("a"), None] {
+        let dates: Vec<String> =
+            store.health_checks(team, 2).await.expect("read").into_iter().map(|r| r.date).collect();
+        assert_eq!(dates, ["2026-02-01", "2026-03-01"]);
+    }
+}

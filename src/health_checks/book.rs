@@ -22,6 +22,9 @@ pub async fn record(
     now: DateTime<Utc>,
 ) -> Result<SessionView, Error> {
     let team = new.team.to_string();
+    // The team's earlier sessions, read before the write: once the session
+    // is committed, a failed read must not answer "nothing was changed".
+    let mut all = sessions(store, Some(&team)).await?;
     let id = Session::id_for(&team, new.date);
     let session = Session {
         id: id.clone(),
@@ -51,8 +54,8 @@ pub async fn record(
             format!("team {team} already has a health check on {}: one session a day per team (id {id})", new.date),
         ));
     }
-    let views = session_views(settings, &sessions(store, Some(&team)).await?);
-    views
+    all.push(session);
+    session_views(settings, &all)
         .into_iter()
         .find(|v| v.id == id)
         .ok_or_else(|| Error::internal(anyhow::anyhow!("session {id} was not read back")))

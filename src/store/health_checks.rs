@@ -33,23 +33,23 @@ impl HealthChecks for Store {
 
     async fn health_checks(&self, team: Option<&str>, limit: i64) -> anyhow::Result<Vec<HealthCheckRow>> {
         let rows = match team {
-            Some(team) => {
-                sqlx::query(
-                    "SELECT id, team, date, record FROM health_checks WHERE team = $1 ORDER BY date, id LIMIT $2",
-                )
-                .bind(team.to_string())
-                .bind(limit)
-                .fetch_all(self.pool())
-                .await?
-            }
+            Some(team) => sqlx::query(
+                "SELECT id, team, date, record FROM health_checks WHERE team = $1 ORDER BY date DESC, id DESC LIMIT $2",
+            )
+            .bind(team.to_string())
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?,
             None => {
-                sqlx::query("SELECT id, team, date, record FROM health_checks ORDER BY date, id LIMIT $1")
+                sqlx::query("SELECT id, team, date, record FROM health_checks ORDER BY date DESC, id DESC LIMIT $1")
                     .bind(limit)
                     .fetch_all(self.pool())
                     .await?
             }
         };
+        // The newest `limit`, handed back oldest first.
         rows.iter()
+            .rev()
             .map(|r| {
                 Ok(HealthCheckRow {
                     id: r.try_get(0)?,

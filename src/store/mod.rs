@@ -275,7 +275,7 @@ pub trait HealthChecks {
         row: &HealthCheckRow,
         entry: &AuditEntry,
     ) -> impl Future<Output = anyhow::Result<bool>> + Send;
-    /// Sessions, of one team or all, oldest first, at most `limit`.
+    /// Sessions, of one team or all, oldest first: the newest `limit`.
     fn health_checks(
         &self,
         team: Option<&str>,

@@ -357,7 +357,7 @@ async fn a_process_map_has_lead_time_flow_efficiency_and_the_gate_wait_beside_it
     assert_eq!(svg.matches("class=\"step wait\"").count(), 1);
     assert_eq!(svg.matches("class=\"pain\"").count(), 1);
     assert!(svg.contains("One QA engineer for four teams") && svg.contains("Lead time 5d 1h"), "{svg}");
-    assert!(svg.contains("1 pipelines held"), "{svg}");
+    assert!(svg.contains("1 pipeline held"), "{svg}");
 
     // A team with no steps, and one the gate does not know.
     let (status, p) = app.get_json("/teams/search/process").await;

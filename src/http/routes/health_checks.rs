@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::config::Role;
 use crate::error::{Error, ErrorCode};
 use crate::gate::{Gate, team_not_found};
-use crate::health_checks::{self, HealthMap, Quarters, SessionView};
+use crate::health_checks::{self, HealthMap, Quarters, Session, SessionView};
 use crate::http::auth::HealthRecorder;
 use crate::http::params;
 use crate::http::strict::{Known, Query};
@@ -84,24 +84,25 @@ impl Known for NoParams {
     const FIELDS: &'static [&'static str] = &[];
 }
 
-/// The data behind the map: every team's latest session.
-pub async fn map_data(gate: &Gate) -> Result<(HealthMap, Quarters), Error> {
+/// Every team's latest session (every known team, and any with a session).
+pub fn map_of(gate: &Gate, sessions: &[Session]) -> HealthMap {
     let live = gate.live();
-    let sessions = health_checks::sessions(gate.store(), None).await?;
     let teams: Vec<String> = live.rules.teams().map(|t| t.name.to_string()).collect();
-    Ok((health_checks::health_map(&live.health, &teams, &sessions), health_checks::quarters(&live.health, &sessions)))
+    health_checks::health_map(&live.health, &teams, sessions)
 }
 
 /// Teams x topics: each team's latest session, colour and trend per topic,
 /// sorted by team name (never by score).
 #[utoipa::path(get, path = "/health-map", tag = "health checks", params(NoParams), responses((status = 200, body = HealthMap)))]
 pub async fn map(gate: web::Data<Gate>, _query: Query<NoParams>) -> Result<HttpResponse, Error> {
-    Ok(HttpResponse::Ok().json(map_data(&gate).await?.0))
+    let sessions = health_checks::sessions(gate.store(), None).await?;
+    Ok(HttpResponse::Ok().json(map_of(&gate, &sessions)))
 }
 
 /// Across the organisation: per topic and quarter, how many teams' latest
 /// session of the quarter was green, yellow or red.
 #[utoipa::path(get, path = "/health-map/quarters", tag = "health checks", params(NoParams), responses((status = 200, body = Quarters)))]
 pub async fn quarters(gate: web::Data<Gate>, _query: Query<NoParams>) -> Result<HttpResponse, Error> {
-    Ok(HttpResponse::Ok().json(map_data(&gate).await?.1))
+    let sessions = health_checks::sessions(gate.store(), None).await?;
+    Ok(HttpResponse::Ok().json(health_checks::quarters(&gate.live().health, &sessions)))
 }

@@ -10,10 +10,10 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 
 use super::dashboard::{as_of, esc, page_start};
-use super::health_checks::{NoParams, map_data};
+use super::health_checks::{NoParams, map_of};
 use crate::error::Error;
 use crate::gate::Gate;
-use crate::health_checks::{Colour, HealthMap, MapCell, Quarters, SessionStatus};
+use crate::health_checks::{self, Colour, HealthMap, MapCell, Quarters, SessionStatus};
 use crate::http::strict::Query;
 
 /// Quarters shown in the organisation-wide view.
@@ -23,7 +23,9 @@ const QUARTERS_SHOWN: usize = 8;
 #[utoipa::path(get, path = "/health-map.html", tag = "health checks", params(NoParams),
     responses((status = 200, content_type = "text/html", body = String)))]
 pub async fn page(gate: web::Data<Gate>, _query: Query<NoParams>) -> Result<HttpResponse, Error> {
-    let (map, quarters) = map_data(&gate).await?;
+    let sessions = health_checks::sessions(gate.store(), None).await?;
+    let map = map_of(&gate, &sessions);
+    let quarters = health_checks::quarters(&gate.live().health, &sessions);
     Ok(HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .insert_header(("cache-control", "no-store"))

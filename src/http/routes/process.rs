@@ -83,8 +83,8 @@ pub async fn svg(gate: web::Data<Gate>, path: web::Path<String>) -> Result<HttpR
     let w = &v.gate_wait;
     let line = match w.median_seconds {
         Some(median) => format!(
-            "Waiting on deploy-gate, last {GATE_WAIT_DAYS} days: {} pipelines held, median {}, {} in all (first deny to allow).",
-            w.pipelines,
+            "Waiting on deploy-gate, last {GATE_WAIT_DAYS} days: {} held, median {}, {} in all (first deny to allow).",
+            if w.pipelines == 1 { "1 pipeline".to_string() } else { format!("{} pipelines", w.pipelines) },
             short_duration(median.round() as u64),
             short_duration(w.total_seconds.round() as u64)
         ),
